@@ -1,0 +1,248 @@
+"""Developer-token and Music-User-Token checks, in the contract's order (contract.md §2)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jwt.algorithms import ECAlgorithm
+from jwt.exceptions import InvalidKeyError
+
+from .clock import Clock
+from .config import Settings
+from .errors import AppleError, ConfigError
+from .schemas import SchemaSet
+
+__all__ = [
+    "MAX_TOKEN_LIFETIME",
+    "DeveloperKey",
+    "DeveloperToken",
+    "DeveloperTokenVerifier",
+    "Rejection",
+    "UserTokenPolicy",
+    "load_developer_keys",
+    "redact",
+]
+
+#: exp may be at most this many seconds past the server's current time (documented).
+MAX_TOKEN_LIFETIME = 15_777_000
+_ES256 = ECAlgorithm(ECAlgorithm.SHA256)
+
+
+def redact(token: str | None) -> str | None:
+    """A token shortened for logs and journals: never the whole secret."""
+    if token is None:
+        return None
+    if len(token) <= 12:
+        return "***"
+    return f"{token[:6]}...{token[-4:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a developer token was refused (the response is a 401 either way)."""
+
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeveloperToken:
+    """A developer token whose structure passed; claims as sent."""
+
+    raw: str
+    header: Mapping[str, Any]
+    claims: Mapping[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+    @property
+    def key_id(self) -> str:
+        return str(self.header["kid"])
+
+    @property
+    def team_id(self) -> str:
+        return str(self.claims["iss"])
+
+
+@dataclass(frozen=True, slots=True)
+class DeveloperKey:
+    """A public key that signs trusted tokens; ``kid`` None matches any key id."""
+
+    key: Any
+    kid: str | None = None
+
+
+def load_developer_keys(specs: Sequence[str | Mapping[str, Any]]) -> tuple[DeveloperKey, ...]:
+    """Load PEM strings, JWK mappings or ``{pem, kid}`` mappings; bad keys -> ConfigError."""
+    keys = []
+    for index, spec in enumerate(specs):
+        try:
+            if isinstance(spec, str):
+                keys.append(DeveloperKey(_ES256.prepare_key(spec)))
+            elif "pem" in spec:
+                keys.append(DeveloperKey(_ES256.prepare_key(spec["pem"]), spec.get("kid")))
+            else:
+                keys.append(DeveloperKey(_ES256.from_jwk(dict(spec)), spec.get("kid")))
+        except (InvalidKeyError, ValueError, TypeError) as error:
+            raise ConfigError(
+                f"invalid setting 'developer_keys'[{index}]: not an EC P-256 public key ({error})"
+            ) from None
+    return tuple(keys)
+
+
+def _b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+_HEADER_ORDER = ("alg", "kid")
+_CLAIM_ORDER = ("iss", "iat", "exp", "origin")
+
+
+class DeveloperTokenVerifier:
+    """Checks ``Authorization: Bearer <developer token>``.
+
+    Order: structure, ``alg``, ``kid``/``iss``, ``iat``/``exp``, ``origin``, signature shape,
+    then the signature itself when keys are configured. Parsing and signature verification
+    are cached per token string; time and origin are checked on every request.
+    """
+
+    def __init__(self, settings: Settings, schemas: SchemaSet, clock: Clock) -> None:
+        self.clock = clock
+        self.skew = settings.clock_skew_seconds
+        self.keys = load_developer_keys(settings.developer_keys)
+        self.cache_size = settings.token_cache_size
+        self.authorization = schemas.validator("headers.schema.json#/properties/authorization")
+        self.header_validator = schemas.validator("jwt-header.schema.json")
+        self.claims_validator = schemas.validator("jwt-claims.schema.json")
+        self.signature_checks = 0
+        self._cache: dict[str, tuple[DeveloperToken, Rejection | None]] = {}
+
+    def check(self, authorization: str | None, origin: str | None) -> DeveloperToken | Rejection:
+        if authorization is None:
+            return Rejection("missing", "no Authorization header")
+        cached = self._cache.get(authorization)
+        if cached is None:
+            parsed = self._parse(authorization)
+            if isinstance(parsed, Rejection):
+                return parsed
+            cached = (parsed, self._check_signature(parsed))
+            if self.cache_size:
+                self._remember(authorization, cached)
+        token, signature_rejection = cached
+        return self._check_time_and_origin(token, origin) or signature_rejection or token
+
+    def _remember(self, key: str, entry: tuple[DeveloperToken, Rejection | None]) -> None:
+        cache = self._cache
+        while len(cache) >= self.cache_size:
+            try:
+                del cache[next(iter(cache))]
+            except (KeyError, StopIteration, RuntimeError):  # raced with another thread
+                break
+        cache[key] = entry
+
+    def _parse(self, authorization: str) -> DeveloperToken | Rejection:
+        if not self.authorization.is_valid(authorization):
+            return Rejection("structure", "Authorization is not 'Bearer <header>.<claims>.<sig>'")
+        raw = authorization.split(" ", 1)[1].strip()
+        header_b64, claims_b64, signature_b64 = raw.split(".")
+        try:
+            header = json.loads(_b64decode(header_b64))
+            claims = json.loads(_b64decode(claims_b64))
+            signature = _b64decode(signature_b64)
+        except (binascii.Error, ValueError) as error:
+            return Rejection("structure", f"token segments are not base64url JSON ({error})")
+        if not isinstance(header, dict) or not isinstance(claims, dict):
+            return Rejection("structure", "token header and claims must be JSON objects")
+        for validator, data, order in (
+            (self.header_validator, header, _HEADER_ORDER),
+            (self.claims_validator, claims, _CLAIM_ORDER),
+        ):
+            problems = []
+            for error in validator.iter_errors(data):
+                if error.validator == "required":
+                    name = next(n for n in error.validator_value if n not in data)
+                else:
+                    name = str(error.path[0]) if error.path else "structure"
+                problems.append((order.index(name) if name in order else len(order), name, error))
+            if problems:
+                _, name, error = min(problems, key=lambda item: item[0])
+                return Rejection(name, error.message)
+        signing_input = f"{header_b64}.{claims_b64}".encode("ascii")
+        return DeveloperToken(raw, header, claims, signing_input, signature)
+
+    def _check_time_and_origin(
+        self, token: DeveloperToken, origin: str | None
+    ) -> Rejection | None:
+        now = self.clock.now()
+        iat, exp = token.claims["iat"], token.claims["exp"]
+        if iat > now + self.skew:
+            return Rejection("iat", f"iat {iat} is in the future (now {int(now)})")
+        if exp <= now:
+            return Rejection("exp", f"token expired at {exp} (now {int(now)})")
+        if exp <= iat:
+            return Rejection("exp", f"exp {exp} is not after iat {iat}")
+        if exp - now > MAX_TOKEN_LIFETIME:
+            return Rejection(
+                "exp", f"exp is {int(exp - now)} s away; the limit is {MAX_TOKEN_LIFETIME} s"
+            )
+        origins = token.claims.get("origin")
+        if origins is not None and origin not in origins:
+            return Rejection("origin", f"Origin {origin!r} is not in the token's origin claim")
+        return None
+
+    def _check_signature(self, token: DeveloperToken) -> Rejection | None:
+        if len(token.signature) != 64:
+            return Rejection(
+                "signature-shape",
+                f"ES256 signature must be 64 raw bytes (R||S), got {len(token.signature)}"
+                " (a DER-encoded signature is rejected)",
+            )
+        if not self.keys:
+            return None
+        self.signature_checks += 1
+        kid = token.key_id
+        for key in self.keys:
+            if key.kid in (None, kid) and _ES256.verify(
+                token.signing_input, key.key, token.signature
+            ):
+                return None
+        return Rejection("signature", "signature does not verify against any configured key")
+
+
+_FORBIDDEN_DETAIL = "Invalid authentication"
+
+
+class UserTokenPolicy:
+    """Decides what a Music-User-Token gets: through, 401, 403 40300, or 400 40015."""
+
+    def __init__(self, settings: Settings, schemas: SchemaSet) -> None:
+        self.missing_status = settings.missing_user_token_status
+        self.known = settings.known_user_tokens
+        self.revoked = settings.revoked_user_tokens
+        self.unsubscribed = settings.unsubscribed_user_tokens
+        self.validator = schemas.validator("headers.schema.json#/properties/music-user-token")
+
+    def check(self, token: str | None) -> AppleError | int | None:
+        """None when accepted; 401 when the answer is the unauthorized response; else the error."""
+        if token is None or not self.validator.is_valid(token):
+            if self.missing_status == 401:
+                return 401
+            return AppleError(403, "40300", _FORBIDDEN_DETAIL)
+        if token in self.revoked or (self.known is not None and token not in self.known):
+            return AppleError(403, "40300", _FORBIDDEN_DETAIL)
+        return None
+
+    def check_subscription(self, token: str | None) -> AppleError | None:
+        if token in self.unsubscribed:
+            return AppleError(
+                400,
+                "40015",
+                "User's subscription tier does not have access to privilege: ListeningHistory",
+                message_for_display="Insufficient Privileges",
+            )
+        return None

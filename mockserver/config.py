@@ -1,0 +1,154 @@
+"""The one settings object, validated by ``schemas/config.schema.json``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ConfigError
+from .schemas import load_schemas
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = ["DEFAULT_LANGUAGES", "Settings", "load_config"]
+
+CheckName = Literal["developer_token", "user_token", "subscription", "query"]
+
+#: Storefront -> default and supported language tags (Apple's documentation for us and jp).
+DEFAULT_LANGUAGES: Mapping[str, Mapping[str, Any]] = {
+    "us": {"default": "en-US", "supported": ["en-US", "es-MX", "ar", "ru", "zh-Hans-CN"]},
+    "jp": {"default": "ja", "supported": ["ja", "en-US"]},
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """How the fake behaves. Every field is documented in ``schemas/config.schema.json``.
+
+    Defaults are the contract's; fields marked [guess] there are the fake's choices.
+
+    >>> Settings(repeated_keys="reject").repeated_keys
+    'reject'
+    """
+
+    repeated_keys: Literal["merge", "reject"] = "merge"
+    tolerated_parameters: Sequence[str] = ("representation", "format[resources]")
+    wrong_shape_ids: Literal["ignore", "reject"] = "ignore"
+    library_ids: Literal["ignore", "reject"] = "ignore"
+    max_target_length: int = 8192
+    unsupported_language: Literal["ignore", "reject"] = "ignore"
+    storefront: str = "us"
+    languages: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    missing_user_token_status: Literal[401, 403] = 403
+    unauthorized_body: Literal["empty", "errors"] = "empty"
+    method_not_allowed_body: Literal["errors", "empty"] = "errors"
+    success_content_type: bool = True
+    developer_keys: Sequence[str | Mapping[str, Any]] = ()
+    known_user_tokens: Collection[str] | None = None
+    revoked_user_tokens: Collection[str] = ()
+    unsubscribed_user_tokens: Collection[str] = ()
+    clock_skew_seconds: int = 60
+    check_order: Sequence[CheckName] = ("developer_token", "user_token", "subscription", "query")
+    token_cache_size: int = 1024
+
+    def __post_init__(self) -> None:
+        _validate(self.to_mapping())
+        freeze = object.__setattr__
+        freeze(self, "tolerated_parameters", tuple(self.tolerated_parameters))
+        freeze(self, "developer_keys", tuple(self.developer_keys))
+        freeze(self, "check_order", tuple(self.check_order))
+        freeze(self, "revoked_user_tokens", frozenset(self.revoked_user_tokens))
+        freeze(self, "unsubscribed_user_tokens", frozenset(self.unsubscribed_user_tokens))
+        if self.known_user_tokens is not None:
+            freeze(self, "known_user_tokens", frozenset(self.known_user_tokens))
+        freeze(self, "languages", {**DEFAULT_LANGUAGES, **self.languages})
+        if self.storefront not in self.languages:
+            raise ConfigError(
+                f"invalid setting 'storefront': {self.storefront!r} has no entry in 'languages'"
+                f" (known: {', '.join(sorted(self.languages))})"
+            )
+
+    @property
+    def supported_languages(self) -> frozenset[str]:
+        """The language tags the configured storefront supports."""
+        return frozenset(self.languages[self.storefront]["supported"])
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The settings as a JSON-compatible mapping (the config file format)."""
+        result: dict[str, Any] = {}
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, (frozenset, set)):
+                value = sorted(value)
+            elif isinstance(value, (tuple, list)):
+                value = [dict(v) if isinstance(v, Mapping) else v for v in value]
+            elif isinstance(value, Mapping):
+                value = json.loads(json.dumps(value))
+            result[item.name] = value
+        return result
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied (validated like the constructor)."""
+        unknown = set(changes) - {item.name for item in dataclasses.fields(self)}
+        if unknown:
+            raise ConfigError(_unknown_message(sorted(unknown)[0]))
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, source: str = "config") -> Settings:
+        """Settings from a parsed config file or admin request body."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(
+                f"{source}: expected an object of settings, got {type(data).__name__}"
+            )
+        try:
+            _validate(data)
+            return cls(**data)
+        except ConfigError as error:
+            raise ConfigError(f"{source}: {error}") from None
+
+
+def load_config(path: str | Path) -> Settings:
+    """Read a TOML (``.toml``) or JSON config file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {str(path)!r}: {error.strerror}") from None
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"config file {str(path)!r} is not valid: {error}") from None
+    return Settings.from_mapping(data, source=f"config file {str(path)!r}")
+
+
+def _unknown_message(name: str) -> str:
+    allowed = ", ".join(item.name for item in dataclasses.fields(Settings))
+    return f"unknown setting {name!r}; allowed settings: {allowed}"
+
+
+def _validate(data: Mapping[str, Any]) -> None:
+    validator = load_schemas().validator("config.schema.json")
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
+    if not errors:
+        return
+    error = errors[0]
+    if error.validator == "additionalProperties":
+        schema = load_schemas().document("config.schema.json")
+        unknown = sorted(set(data) - set(schema["properties"]))
+        raise ConfigError(_unknown_message(unknown[0]))
+    name = str(error.path[0]) if error.path else "settings"
+    where = "".join(f"[{part!r}]" for part in list(error.path)[1:])
+    schema = load_schemas().document("config.schema.json")["properties"].get(name, {})
+    hint = ""
+    if "enum" in schema:
+        hint = f"; allowed values: {', '.join(map(json.dumps, schema['enum']))}"
+    raise ConfigError(f"invalid setting {name!r}{where}: {error.message}{hint}")

@@ -1,0 +1,209 @@
+"""Raw query string -> validated ids per resource type, or the Apple error for it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import unquote_to_bytes
+
+from jsonschema.exceptions import ValidationError
+
+from .config import Settings
+from .errors import AppleError
+from .schemas import SchemaSet
+
+__all__ = [
+    "RESOURCE_TYPES",
+    "IdShapes",
+    "IgnoredId",
+    "ParsedQuery",
+    "QueryParser",
+    "decode_query",
+]
+
+RESOURCE_TYPES = ("albums", "songs", "music-videos", "playlists")
+
+IdKind = Literal["catalog", "library", "wrong-shape"]
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredId:
+    """An id the request carried that the library will not add, and why."""
+
+    type: str
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """A query that passed every check."""
+
+    ids: Mapping[str, tuple[str, ...]]
+    """Every id per resource type, in the order sent (repeated keys merged)."""
+    addable: Mapping[str, tuple[str, ...]]
+    """The catalog-shaped ids per type: what the library may add."""
+    ignored: tuple[IgnoredId, ...]
+    language: str
+    """The effective language: ``l`` when the storefront supports it, else its default."""
+    parameters: tuple[tuple[str, str], ...]
+    """The decoded (name, value) pairs as they arrived."""
+
+
+def _unquote(raw: bytes) -> str:
+    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
+
+
+def decode_query(raw: bytes) -> list[tuple[str, str]]:
+    """Split and percent-decode a raw query string; every wire form gives the same pairs.
+
+    >>> decode_query(b"ids%5Bsongs%5D=1%2C2&l=en-US")
+    [('ids[songs]', '1,2'), ('l', 'en-US')]
+    """
+    pairs = []
+    for piece in raw.split(b"&"):
+        if piece:
+            key, _, value = piece.partition(b"=")
+            pairs.append((_unquote(key), _unquote(value)))
+    return pairs
+
+
+class IdShapes:
+    """Classifies ids with the patterns of ``schemas/ids.schema.json``."""
+
+    def __init__(self, schemas: SchemaSet) -> None:
+        defs = schemas.document("ids.schema.json")["$defs"]
+        by_type = defs["catalog"]["properties"]
+        self.catalog: dict[str, re.Pattern[str]] = {}
+        self.descriptions: dict[str, str] = {}
+        for type_ in RESOURCE_TYPES:
+            target = defs[by_type[type_]["$ref"].rsplit("/", 1)[1]]
+            self.catalog[type_] = re.compile(target["pattern"])
+            self.descriptions[type_] = target["description"]
+        self.library = re.compile(defs["library"]["pattern"])
+
+    def classify(self, type_: str, id_: str) -> IdKind:
+        if self.catalog[type_].match(id_):
+            return "catalog"
+        if self.library.match(id_):
+            return "library"
+        return "wrong-shape"
+
+
+def _clip(value: str, limit: int = 64) -> str:
+    return value if len(value) <= limit else value[: limit - 3] + "..."
+
+
+class QueryParser:
+    """Parses and validates queries against the query schema compiled for ``settings``."""
+
+    def __init__(self, settings: Settings, schemas: SchemaSet) -> None:
+        self.settings = settings
+        self.validator = schemas.query_validator(settings.tolerated_parameters)
+        self.shapes = IdShapes(schemas)
+        self.supported_languages = settings.supported_languages
+        self.default_language = settings.languages[settings.storefront]["default"]
+
+    def parse(self, raw: bytes) -> ParsedQuery | AppleError:
+        pairs = decode_query(raw)
+        document: dict[str, Any] = {}
+        repeated: list[str] = []
+        for key, value in pairs:
+            is_list = key == "ids" or key.startswith("ids[")
+            items = (value.split(",") if value else []) if is_list else value
+            if key not in document:
+                document[key] = items
+            else:
+                repeated.append(key)
+                if is_list:
+                    document[key] = document[key] + items
+        failure = self._first_failure(document, repeated)
+        if failure is not None:
+            return failure
+        return self._accept(document, pairs)
+
+    def _first_failure(self, document: dict[str, Any], repeated: list[str]) -> AppleError | None:
+        # Unknown names first, then repeated keys, then bad values (in query order), then
+        # what is missing altogether.
+        order = {key: index for index, key in enumerate(document)}
+        ranked: list[tuple[int, int, AppleError]] = []
+        for error in self.validator.iter_errors(document):
+            apple = _to_apple(error)
+            if not error.path:
+                ranked.append((3, 0, apple))
+            else:
+                rank = 0 if apple.code == "40004" else 2
+                ranked.append((rank, order.get(str(error.path[0]), 0), apple))
+        if repeated and self.settings.repeated_keys == "reject":
+            key = repeated[0]
+            detail = f"Parameter '{_clip(key)}' must not be repeated"
+            ranked.append((1, order[key], AppleError(400, "40005", detail, key)))
+        if not ranked:
+            return None
+        return min(ranked, key=lambda item: item[:2])[2]
+
+    def _accept(
+        self, document: dict[str, Any], pairs: list[tuple[str, str]]
+    ) -> ParsedQuery | AppleError:
+        ids: dict[str, tuple[str, ...]] = {}
+        addable: dict[str, tuple[str, ...]] = {}
+        ignored: list[IgnoredId] = []
+        for key, value in document.items():
+            if not key.startswith("ids["):
+                continue
+            type_ = key[4:-1]
+            ids[type_] = tuple(value)
+            accepted = []
+            for id_ in value:
+                kind = self.shapes.classify(type_, id_)
+                if kind == "catalog":
+                    accepted.append(id_)
+                    continue
+                policy = (
+                    self.settings.library_ids
+                    if kind == "library"
+                    else self.settings.wrong_shape_ids
+                )
+                if policy == "reject":
+                    return AppleError(400, "40005", self._shape_detail(key, type_, id_, kind), key)
+                ignored.append(IgnoredId(type_, id_, kind))
+            addable[type_] = tuple(accepted)
+        language = document.get("l")
+        if language is not None and language not in self.supported_languages:
+            if self.settings.unsupported_language == "reject":
+                supported = ", ".join(sorted(self.supported_languages))
+                detail = (
+                    f"Language '{_clip(language)}' is not supported by storefront "
+                    f"'{self.settings.storefront}' (supported: {supported})"
+                )
+                return AppleError(400, "40005", detail, "l")
+            language = None
+        return ParsedQuery(
+            ids=ids,
+            addable=addable,
+            ignored=tuple(ignored),
+            language=language or self.default_language,
+            parameters=tuple(pairs),
+        )
+
+    def _shape_detail(self, key: str, type_: str, id_: str, kind: IdKind) -> str:
+        if kind == "library":
+            return f"Id '{_clip(id_)}' in '{key}' is a library id, not a catalog id"
+        return (
+            f"Id '{_clip(id_)}' in '{key}' is not a valid catalog id for {type_}: "
+            f"{self.shapes.descriptions[type_]}"
+        )
+
+
+def _to_apple(error: ValidationError) -> AppleError:
+    annotation: Mapping[str, Any] = {}
+    if isinstance(error.schema, Mapping):
+        annotation = error.schema.get("x-apple", {})
+    parameter = annotation.get("parameter") or (str(error.path[0]) if error.path else None)
+    detail = str(annotation.get("detail") or error.message)
+    detail = detail.replace("{parameter}", _clip(parameter or ""))
+    if len(error.path) > 1:
+        detail += f" (element {int(error.path[1]) + 1})"
+    return AppleError(400, str(annotation.get("code", "40005")), detail, parameter)
