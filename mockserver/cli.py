@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -118,8 +119,16 @@ def _serve(args: argparse.Namespace) -> int:
     server = ReadyServer(
         uvicorn_config(app, log_level=args.log_level, access_log=args.access_log), ready
     )
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal; these
+    # handlers turn that into a normal exit instead of death by signal.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _exit_cleanly)
     server.run(sockets=[sock])
     return 0
+
+
+def _exit_cleanly(signum: int, frame: object) -> NoReturn:
+    raise SystemExit(0)
 
 
 def _token(args: argparse.Namespace) -> int:

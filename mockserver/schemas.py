@@ -88,22 +88,37 @@ class SchemaSet:
     def bundled_openapi(self) -> dict[str, Any]:
         """The OpenAPI document with every referenced schema copied under components."""
         document = copy.deepcopy(self.document("openapi.json"))
-        components = document.setdefault("components", {}).setdefault("schemas", {})
+        components: dict[str, Any] = {}
 
-        def rewrite(node: Any) -> Any:
+        def rewrite(node: Any, home: str | None) -> Any:
             if isinstance(node, dict):
                 ref = node.get("$ref")
-                if isinstance(ref, str) and ref.startswith(SCHEMA_BASE):
-                    name, _, pointer = ref[len(SCHEMA_BASE) :].partition("#")
-                    stem = name.removesuffix(".schema.json").removesuffix(".json")
-                    components.setdefault(stem, self.document(name))
-                    return {**node, "$ref": f"#/components/schemas/{stem}{pointer}"}
-                return {key: rewrite(value) for key, value in node.items()}
+                if isinstance(ref, str):
+                    return {**node, "$ref": relocate(ref, home)}
+                return {
+                    key: rewrite(value, home)
+                    for key, value in node.items()
+                    if not (home and key in ("$id", "$schema"))
+                }
             if isinstance(node, list):
-                return [rewrite(item) for item in node]
+                return [rewrite(item, home) for item in node]
             return node
 
-        return rewrite(document)  # type: ignore[no-any-return]
+        def relocate(ref: str, home: str | None) -> str:
+            if ref.startswith("#") and home is not None:
+                return f"#/components/schemas/{home}{ref[1:]}"
+            if not ref.startswith(SCHEMA_BASE):
+                return ref
+            name, _, pointer = ref[len(SCHEMA_BASE) :].partition("#")
+            stem = name.removesuffix(".schema.json")
+            if stem not in components:
+                components[stem] = None  # reserve before recursing
+                components[stem] = rewrite(self.document(name), stem)
+            return f"#/components/schemas/{stem}{pointer}"
+
+        bundled: dict[str, Any] = rewrite(document, None)
+        bundled.setdefault("components", {}).setdefault("schemas", {}).update(components)
+        return bundled
 
 
 @functools.cache

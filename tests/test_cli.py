@@ -1,0 +1,223 @@
+"""The apple-music-mock command: serve, token, errors (mockserver/cli.py)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mockserver.cli import main
+from mockserver.server import bind_socket
+
+pytestmark = pytest.mark.live
+
+COMMAND = [sys.executable, "-m", "mockserver"]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=60, cwd=cwd)
+
+
+def request(
+    port: int, method: str, target: str, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, target, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+class Served:
+    def __init__(self, tmp_path: Path, *args: str) -> None:
+        self.port_file = tmp_path / f"port-{time.monotonic_ns()}"
+        self.process = subprocess.Popen(
+            [*COMMAND, "serve", "--port", "0", "--port-file", str(self.port_file), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        )
+        deadline = time.monotonic() + 20
+        while not self.port_file.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                _, err = self.process.communicate()
+                raise AssertionError(f"server did not start: {err}")
+            time.sleep(0.02)
+        self.port = int(self.port_file.read_text())
+
+    def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str, str]:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        out, err = self.process.communicate(timeout=15)
+        return self.process.returncode, out, err
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    path = tmp_path / "key.pem"
+    assert run("token", "--key", str(path)).returncode == 0
+    return path
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    server = Served(tmp_path)
+    yield server
+    server.stop(signal.SIGKILL)
+
+
+def test_serve_prints_url_answers_health_and_stops_cleanly_on_sigterm(
+    served: Served, tmp_path: Path
+) -> None:
+    assert request(served.port, "GET", "/_mock/health") == (200, b'{"status":"ok"}')
+    token = run("token", "--key", str(tmp_path / "k.pem")).stdout.strip()
+    headers = {"Authorization": f"Bearer {token}", "Music-User-Token": "u"}
+    assert request(served.port, "POST", "/v1/me/library?ids[songs]=1564531202", headers)[0] == 202
+    code, out, err = served.stop(signal.SIGTERM)
+    assert code == 0
+    assert f"serving on http://127.0.0.1:{served.port}" in out
+    assert "Traceback" not in err
+
+
+def test_sigint_stops_cleanly(tmp_path: Path) -> None:
+    server = Served(tmp_path)
+    code, _, err = server.stop(signal.SIGINT)
+    assert code == 0
+    assert "Traceback" not in err
+
+
+def test_developer_key_turns_on_signature_verification(tmp_path: Path, key_file: Path) -> None:
+    server = Served(tmp_path, "--developer-key", str(key_file))
+    try:
+        good = run("token", "--key", str(key_file)).stdout.strip()
+        other = run("token", "--key", str(tmp_path / "other.pem")).stdout.strip()
+        target = "/v1/me/library?ids[albums]=1577502911"
+        assert (
+            request(
+                server.port,
+                "POST",
+                target,
+                {"Authorization": f"Bearer {good}", "Music-User-Token": "u"},
+            )[0]
+            == 202
+        )
+        assert request(
+            server.port,
+            "POST",
+            target,
+            {"Authorization": f"Bearer {other}", "Music-User-Token": "u"},
+        ) == (401, b"")
+    finally:
+        server.stop()
+
+
+def test_public_key_file_is_accepted(tmp_path: Path, key_file: Path) -> None:
+    public = tmp_path / "public.pem"
+    public.write_text(run("token", "--key", str(key_file), "--print-public-key").stdout)
+    server = Served(tmp_path, "--developer-key", str(public))
+    try:
+        good = run("token", "--key", str(key_file)).stdout.strip()
+        headers = {"Authorization": f"Bearer {good}", "Music-User-Token": "u"}
+        assert request(server.port, "POST", "/v1/me/library?ids[songs]=1", headers)[0] == 202
+    finally:
+        server.stop()
+
+
+def test_config_file_is_applied(tmp_path: Path) -> None:
+    config = tmp_path / "mock.toml"
+    config.write_text('unauthorized_body = "errors"\n')
+    server = Served(tmp_path, "--config", str(config))
+    try:
+        status, body = request(server.port, "POST", "/v1/me/library?ids[songs]=1")
+        assert status == 401
+        assert b'"40100"' in body
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["serve", "--port", "abc"], "invalid port 'abc'"),
+        (["serve", "--port", "70000"], "must be 0-65535"),
+        (["serve", "--bogus"], "unrecognized arguments: --bogus"),
+        (["serve", "--config", "missing.toml"], "cannot read config file"),
+        (["serve", "--developer-key", "missing.pem"], "cannot read developer key"),
+        (["token", "--team-id", "short"], "--team-id 'short' must be exactly 10 characters"),
+        (["token", "--lifetime", "0"], "lifetime=0 must be > 0"),
+        ([], "the following arguments are required: command"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_config_value_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "bad.json"
+    config.write_text('{"repeated_keys": "never"}')
+    result = run("serve", "--config", str(config))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "invalid setting 'repeated_keys'" in result.stderr
+
+
+def test_port_in_use_is_one_line(tmp_path: Path) -> None:
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        result = run("serve", "--port", str(sock.getsockname()[1]))
+    finally:
+        sock.close()
+    assert result.returncode == 2
+    assert result.stderr.startswith("apple-music-mock: error: cannot bind 127.0.0.1:")
+    assert result.stderr.count("\n") == 1
+
+
+def test_token_writes_a_private_key_and_prints_a_token(tmp_path: Path) -> None:
+    result = run("token", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.count(".") == 2
+    assert (
+        (tmp_path / "apple-music-mock-key.pem")
+        .read_text()
+        .startswith("-----BEGIN PRIVATE KEY-----")
+    )
+
+
+def test_main_is_importable_and_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--help"])
+    assert caught.value.code == 0
+    assert "serve" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(
+    shutil.which("apple-music-mock") is None, reason="console script not installed"
+)
+def test_console_script_is_installed() -> None:
+    result = subprocess.run(
+        ["apple-music-mock", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ.copy(),
+    )
+    assert result.returncode == 0
+    assert "token" in result.stdout
