@@ -163,15 +163,16 @@ class DeveloperTokenVerifier:
             (self.claims_validator, claims, _CLAIM_ORDER),
         ):
             problems = []
-            for error in validator.iter_errors(data):
-                if error.validator == "required":
-                    name = next(n for n in error.validator_value if n not in data)
+            for problem in validator.iter_errors(data):
+                if problem.validator == "required":
+                    name = next(n for n in problem.validator_value if n not in data)
                 else:
-                    name = str(error.path[0]) if error.path else "structure"
-                problems.append((order.index(name) if name in order else len(order), name, error))
+                    name = str(problem.path[0]) if problem.path else "structure"
+                rank = order.index(name) if name in order else len(order)
+                problems.append((rank, name, problem.message))
             if problems:
-                _, name, error = min(problems, key=lambda item: item[0])
-                return Rejection(name, error.message)
+                _, name, message = min(problems)
+                return Rejection(name, message)
         signing_input = f"{header_b64}.{claims_b64}".encode("ascii")
         return DeveloperToken(raw, header, claims, signing_input, signature)
 

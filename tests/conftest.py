@@ -46,7 +46,7 @@ class Caller(Protocol):
         target: str,
         *,
         method: str = "POST",
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | None] | None = None,
         body: bytes = b"",
     ) -> Reply: ...
 
@@ -102,7 +102,7 @@ class AsgiCaller:
         target: str,
         *,
         method: str = "POST",
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | None] | None = None,
         body: bytes = b"",
     ) -> Reply:
         merged = _merge(self.default_headers, headers)
@@ -120,7 +120,7 @@ class LiveCaller:
         target: str,
         *,
         method: str = "POST",
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | None] | None = None,
         body: bytes = b"",
     ) -> Reply:
         merged = _merge(self.default_headers, headers)

@@ -26,7 +26,7 @@ def test_error_ids_look_like_apples() -> None:
 
 def test_status_and_code_are_strings_and_validate(errors_validator: Draft202012Validator) -> None:
     response = errors_response(AppleError(400, "40004", "Parameter 'foo' is not allowed", "foo"))
-    body = json.loads(response.body)
+    body = json.loads(bytes(response.body))
     errors_validator.validate(body)
     (error,) = body["errors"]
     assert error["status"] == "400"
@@ -42,7 +42,7 @@ def test_every_known_code_renders_a_valid_body(
     code: str, errors_validator: Draft202012Validator
 ) -> None:
     response = errors_response(AppleError(int(code[:3]), code))
-    errors_validator.validate(json.loads(response.body))
+    errors_validator.validate(json.loads(bytes(response.body)))
 
 
 def test_message_for_display_and_title_override() -> None:

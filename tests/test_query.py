@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from mockserver import Settings, decode_query
@@ -10,11 +12,11 @@ from mockserver.query import IdShapes, ParsedQuery, QueryParser
 from mockserver.schemas import load_schemas
 
 
-def parse(raw: str, **settings: object) -> ParsedQuery | AppleError:
+def parse(raw: str, **settings: Any) -> ParsedQuery | AppleError:
     return QueryParser(Settings(**settings), load_schemas()).parse(raw.encode("latin-1"))
 
 
-def parsed(raw: str, **settings: object) -> ParsedQuery:
+def parsed(raw: str, **settings: Any) -> ParsedQuery:
     result = parse(raw, **settings)
     assert isinstance(result, ParsedQuery), result
     return result

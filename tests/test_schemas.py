@@ -8,9 +8,9 @@ import pathlib
 from typing import Any
 
 import pytest
+from conftest import AsgiCaller
 from openapi_spec_validator import validate
 
-from conftest import AsgiCaller
 from mockserver import create_app, schema_dir
 from mockserver.schemas import SCHEMA_BASE, load_schemas
 

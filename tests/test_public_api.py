@@ -1,0 +1,29 @@
+"""The public surface: sorted __all__, everything importable, no Hypothesis import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import mockserver
+import pytest_plugin
+
+
+@pytest.mark.parametrize("module", [mockserver, pytest_plugin])
+def test_all_is_sorted_and_importable(module: object) -> None:
+    names = module.__all__  # type: ignore[attr-defined]
+    # isort-style order (as ruff's RUF022 keeps it): CONSTANTS, Classes, functions.
+    assert names == sorted(names, key=lambda n: (not n.isupper(), not n[:1].isupper(), n))
+    assert len(set(names)) == len(names)
+    for name in names:
+        assert hasattr(module, name), name
+
+
+def test_importing_mockserver_does_not_import_hypothesis_or_pytest() -> None:
+    code = "import sys, mockserver; print(sorted(m for m in ('hypothesis', 'pytest') if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
