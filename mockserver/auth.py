@@ -136,6 +136,26 @@ class DeveloperTokenVerifier:
         token, signature_rejection = cached
         return self._check_time_and_origin(token, origin) or signature_rejection or token
 
+    def peek(self, authorization: str | None) -> tuple[str | None, str | None]:
+        """(iss, kid) of a token without judging it: what rules may match on."""
+        if authorization is None:
+            return None, None
+        cached = self._cache.get(authorization)
+        if cached is not None:
+            return cached[0].team_id, cached[0].key_id
+        parts = authorization.partition(" ")[2].strip().split(".")
+        if len(parts) != 3:
+            return None, None
+        try:
+            header = json.loads(_b64decode(parts[0]))
+            claims = json.loads(_b64decode(parts[1]))
+        except (binascii.Error, ValueError):
+            return None, None
+        if not isinstance(header, dict) or not isinstance(claims, dict):
+            return None, None
+        iss, kid = claims.get("iss"), header.get("kid")
+        return (iss if isinstance(iss, str) else None), (kid if isinstance(kid, str) else None)
+
     def _remember(self, key: str, entry: tuple[DeveloperToken, Rejection | None]) -> None:
         cache = self._cache
         while len(cache) >= self.cache_size:

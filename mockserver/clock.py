@@ -1,4 +1,4 @@
-"""Clocks: the system clock, and a manual one tests can set and advance."""
+"""Clocks: the system clock, and one tests can freeze, set and advance."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "ManualClock", "SystemClock"]
+__all__ = ["Clock", "ManualClock", "MockClock", "SystemClock"]
 
 
 @runtime_checkable
@@ -23,28 +23,60 @@ class SystemClock:
         return time.time()
 
 
-class ManualClock:
-    """A clock that only moves when told to.
+class MockClock:
+    """Real time by default; can be frozen, set and advanced (the admin API's clock).
 
-    >>> clock = ManualClock(1_700_000_000)
+    >>> clock = MockClock()
+    >>> clock.set(1_700_000_000)
     >>> clock.advance(30)
     >>> clock.now()
     1700000030.0
     """
 
-    def __init__(self, start: float | None = None) -> None:
-        self._now = float(time.time() if start is None else start)
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._frozen_at: float | None = None
         self._lock = threading.Lock()
 
     def now(self) -> float:
-        return self._now
+        frozen = self._frozen_at
+        return frozen if frozen is not None else time.time() + self._offset
 
-    def set(self, when: float) -> None:
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def set(self, when: float, *, frozen: bool = True) -> None:
+        """Make it ``when`` now; frozen there, or running on from there."""
         with self._lock:
-            self._now = float(when)
+            if frozen:
+                self._frozen_at = float(when)
+            else:
+                self._frozen_at = None
+                self._offset = float(when) - time.time()
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError(f"seconds={seconds} must be >= 0")
         with self._lock:
-            self._now += seconds
+            if self._frozen_at is not None:
+                self._frozen_at += seconds
+            else:
+                self._offset += seconds
+
+    def real(self) -> None:
+        """Back to the system time."""
+        with self._lock:
+            self._frozen_at = None
+            self._offset = 0.0
+
+    def to_json(self) -> dict[str, float | bool]:
+        return {"now": self.now(), "frozen": self.frozen}
+
+
+class ManualClock(MockClock):
+    """A clock frozen at ``start`` (default: now) that moves only when told to."""
+
+    def __init__(self, start: float | None = None) -> None:
+        super().__init__()
+        self.set(time.time() if start is None else start)

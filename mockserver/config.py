@@ -58,6 +58,15 @@ class Settings:
     clock_skew_seconds: int = 60
     check_order: Sequence[CheckName] = ("developer_token", "user_token", "subscription", "query")
     token_cache_size: int = 1024
+    rules: Sequence[Mapping[str, Any]] = ()
+    rate_limit: Mapping[str, Any] | None = None
+    catalog: Mapping[str, Sequence[str]] | None = None
+    unavailable_ids: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    drop_rate: float = 0.0
+    visibility_delay_seconds: float = 0.0
+    seed: int = 0
+    journal_size: int = 10_000
+    admin_token: str | None = None
 
     def __post_init__(self) -> None:
         _validate(self.to_mapping())
@@ -65,6 +74,7 @@ class Settings:
         freeze(self, "tolerated_parameters", tuple(self.tolerated_parameters))
         freeze(self, "developer_keys", tuple(self.developer_keys))
         freeze(self, "check_order", tuple(self.check_order))
+        freeze(self, "rules", tuple(json.loads(json.dumps(list(self.rules)))))
         freeze(self, "revoked_user_tokens", frozenset(self.revoked_user_tokens))
         freeze(self, "unsubscribed_user_tokens", frozenset(self.unsubscribed_user_tokens))
         if self.known_user_tokens is not None:
@@ -88,11 +98,10 @@ class Settings:
             value = getattr(self, item.name)
             if isinstance(value, (frozenset, set)):
                 value = sorted(value)
-            elif isinstance(value, (tuple, list)):
-                value = [dict(v) if isinstance(v, Mapping) else v for v in value]
-            elif isinstance(value, Mapping):
-                value = json.loads(json.dumps(value))
-            result[item.name] = value
+            try:
+                result[item.name] = json.loads(json.dumps(value))  # tuples become lists
+            except (TypeError, ValueError) as error:
+                raise ConfigError(f"invalid setting {item.name!r}: {error}") from None
         return result
 
     def replace(self, **changes: Any) -> Settings:
@@ -146,6 +155,14 @@ def _validate(data: Mapping[str, Any]) -> None:
         unknown = sorted(set(data) - set(schema["properties"]))
         raise ConfigError(_unknown_message(unknown[0]))
     name = str(error.path[0]) if error.path else "settings"
+    if name == "rules" and len(error.path) > 1:
+        from .rules import validate_rule
+
+        index = int(error.path[1])
+        try:
+            validate_rule(data["rules"][index])
+        except ConfigError as rule_error:
+            raise ConfigError(f"invalid setting 'rules'[{index}]: {rule_error}") from None
     where = "".join(f"[{part!r}]" for part in list(error.path)[1:])
     schema = load_schemas().document("config.schema.json")["properties"].get(name, {})
     hint = ""

@@ -67,12 +67,12 @@ class AppleError:
     parameter: str | None = None
     title: str | None = None
     message_for_display: str | None = None
+    include_id: bool = True
+    """Real 429 bodies carry no id; everything else the fake sends has one."""
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "id": error_id(),
-            "title": self.title or TITLES.get(self.code, "Error"),
-        }
+        body: dict[str, Any] = {"id": error_id()} if self.include_id else {}
+        body["title"] = self.title or TITLES.get(self.code, "Error")
         if self.detail is not None:
             body["detail"] = self.detail
         body["status"] = str(self.status)

@@ -1,0 +1,147 @@
+"""The journal: every request the fake received and what it answered, in a bounded ring."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .auth import redact
+
+__all__ = ["SECRET_HEADERS", "Journal", "JournalEntry", "fingerprint"]
+
+#: Headers whose values never reach the journal whole.
+SECRET_HEADERS = frozenset({"authorization", "music-user-token", "x-mock-admin-token"})
+
+
+def fingerprint(token: str | None) -> str | None:
+    """A stable, non-reversible handle for a token (to filter by it without storing it)."""
+    if token is None:
+        return None
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One request and its outcome. Tokens appear only redacted or as fingerprints."""
+
+    seq: int
+    time: float
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    ids: Mapping[str, list[str]]
+    status: int
+    code: str | None = None
+    parameter: str | None = None
+    reason: str | None = None
+    rule: str | None = None
+    user: str | None = None
+    added: Mapping[str, list[str]] = field(default_factory=dict)
+    ignored: list[dict[str, str]] = field(default_factory=list)
+    dropped: Mapping[str, list[str]] = field(default_factory=dict)
+    fault: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> JournalEntry:
+        return cls(**data)
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for name, value in headers:
+        result[name] = (redact(value) or "") if name in SECRET_HEADERS else value
+    return result
+
+
+class Journal:
+    """A ring buffer of entries with exact counts under concurrency.
+
+    ``total`` counts every request ever recorded; ``overflow`` how many fell off the ring.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        if size < 1:
+            raise ValueError(f"size={size} must be >= 1")
+        self.size = size
+        self._entries: deque[JournalEntry] = deque(maxlen=size)
+        self._seq = itertools.count(1)
+        self._lock = threading.Lock()
+        self.total = 0
+        self.overflow = 0
+
+    def resize(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"size={size} must be >= 1")
+        with self._lock:
+            dropped = max(0, len(self._entries) - size)
+            self._entries = deque(self._entries, maxlen=size)
+            self.overflow += dropped
+            self.size = size
+
+    def next_seq(self) -> int:
+        return next(self._seq)  # itertools.count is atomic under the GIL
+
+    def append(self, entry: JournalEntry) -> None:
+        with self._lock:
+            if len(self._entries) == self.size:
+                self.overflow += 1
+            self._entries.append(entry)
+            self.total += 1
+
+    def entries(
+        self,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+        rule: str | None = None,
+        user_token: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+    ) -> list[JournalEntry]:
+        """Entries in arrival order, filtered; ``since`` keeps those with seq > since."""
+        user = fingerprint(user_token)
+        with self._lock:
+            snapshot = list(self._entries)
+        result = [
+            entry
+            for entry in snapshot
+            if (method is None or entry.method == method)
+            and (path is None or entry.path == path)
+            and (status is None or entry.status == status)
+            and (code is None or entry.code == code)
+            and (rule is None or entry.rule == rule)
+            and (user is None or entry.user == user)
+            and (since is None or entry.seq > since)
+        ]
+        return result if limit is None else result[-limit:]
+
+    def count(self, **filters: Any) -> int:
+        return len(self.entries(**filters))
+
+    def clear(self, user_token: str | None = None) -> None:
+        with self._lock:
+            if user_token is None:
+                self._entries.clear()
+                return
+            user = fingerprint(user_token)
+            self._entries = deque((e for e in self._entries if e.user != user), maxlen=self.size)
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "size": self.size,
+                "kept": len(self._entries),
+                "total": self.total,
+                "overflow": self.overflow,
+            }
