@@ -188,10 +188,20 @@ class MockApp(Starlette):
         mock = self.mock
         exchange = Exchange(mock.journal.next_seq(), mock.clock.now(), scope)
         scope["mock.exchange"] = exchange
+        recorded = False
+
+        def record() -> None:
+            # Journaled before the first byte leaves (a body-less answer is complete with its
+            # headers), so a client that has its answer can already see the entry.
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                mock.journal.append(exchange.entry())
 
         async def capture(message: Any) -> None:
             if message["type"] == "http.response.start":
                 exchange.status = message["status"]
+                record()
             await send(message)
 
         try:
@@ -205,9 +215,10 @@ class MockApp(Starlette):
             else:
                 await super().__call__(scope, receive, capture)
             if exchange.fault is not None:
+                record()
                 await perform_fault(exchange.fault, send)
         finally:
-            mock.journal.append(exchange.entry())
+            record()
 
 
 def _facts(request: Request, pipeline: Pipeline) -> RequestFacts:

@@ -15,7 +15,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jsonschema import Draft202012Validator
 from starlette.types import ASGIApp, Message
 
-from mockserver import LiveServer, Settings, create_app, generate_private_key, mint_developer_token
+from mockserver import (
+    AdminClient,
+    LiveServer,
+    MockApp,
+    MockClock,
+    MockController,
+    Settings,
+    create_app,
+    generate_private_key,
+    mint_developer_token,
+)
 from mockserver.schemas import load_schemas
 
 USER_TOKEN = "user-token-1"
@@ -209,3 +219,27 @@ def serve(
 def call(serve: Serve) -> Caller:
     """A caller for the default app (both in-process and live)."""
     return serve()
+
+
+@dataclass
+class Harness:
+    """A fresh fake on loopback, controlled in process ("python") or over HTTP ("admin")."""
+
+    app: MockApp
+    server: LiveServer
+    control: MockController | AdminClient
+    call: LiveCaller
+
+    @property
+    def mock(self) -> MockController:
+        return self.app.mock
+
+
+@pytest.fixture(params=["python", "admin"])
+def harness(request: pytest.FixtureRequest, auth_headers: dict[str, str]) -> Iterator[Harness]:
+    app = create_app(clock=MockClock())
+    with LiveServer(app) as server:
+        control: MockController | AdminClient = (
+            app.mock if request.param == "python" else AdminClient(server.url)
+        )
+        yield Harness(app, server, control, LiveCaller(server, auth_headers))
