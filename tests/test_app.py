@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import Caller, Reply, Serve
 from jsonschema import Draft202012Validator
+
+from conftest import Caller, Reply, Serve
 
 SONGS = "/v1/me/library?ids[songs]=1564531202"
 JSON_UTF8 = "application/json; charset=utf-8"

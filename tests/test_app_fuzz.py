@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
-from conftest import call_asgi
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from mockserver import create_app, mint_developer_token
 from mockserver.schemas import load_schemas
+
+from conftest import call_asgi
 
 APP = create_app()
 STRICT_APP = create_app(

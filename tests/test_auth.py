@@ -9,16 +9,17 @@ from typing import Any
 
 import jwt
 import pytest
-from conftest import USER_TOKEN, Caller, Serve
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from jsonschema import Draft202012Validator
-from test_app import JSON_UTF8, SONGS, assert_error
 
 from mockserver import MAX_TOKEN_LIFETIME, ManualClock, Settings, mint_developer_token, redact
 from mockserver.auth import DeveloperTokenVerifier, Rejection
 from mockserver.schemas import load_schemas
 from mockserver.tokens import generate_private_key, public_key_pem
+
+from conftest import USER_TOKEN, Caller, Serve
+from test_app import JSON_UTF8, SONGS, assert_error
 
 
 def b64(data: bytes) -> str:

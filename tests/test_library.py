@@ -6,9 +6,10 @@ import re
 
 import pytest
 
-from conftest import USER_TOKEN, Harness
 from mockserver import LibraryStore
 from mockserver.library import CatalogPolicy
+
+from conftest import USER_TOKEN, Harness
 
 ADD = "/v1/me/library?"
 

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from conftest import USER_TOKEN, Harness, LiveCaller
 from mockserver import ConfigError, LiveServer, Rule, create_app, mint_developer_token
 from mockserver.rules import Match, RequestFacts, unit_interval
+
+from conftest import USER_TOKEN, Harness, LiveCaller
 
 SONGS = "/v1/me/library?ids[songs]=1564531202"
 

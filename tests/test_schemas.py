@@ -8,11 +8,12 @@ import pathlib
 from typing import Any
 
 import pytest
-from conftest import AsgiCaller
 from openapi_spec_validator import validate
 
 from mockserver import create_app, schema_dir
 from mockserver.schemas import SCHEMA_BASE, load_schemas
+
+from conftest import AsgiCaller
 
 EXAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
     "query.schema.json": (

@@ -1,0 +1,1 @@
+"""Benchmarks for apple-music-mock: run on demand with ``python -m benchmarks`` (not tests)."""
