@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from typing import Any
 
 from mockserver import create_app, mint_developer_token
 
@@ -15,7 +16,7 @@ def run(report: Report, *, requests: int = 1_000_000, journal_size: int = 10_000
     headers = [("authorization", f"Bearer {token}"), ("music-user-token", "soak-user")]
 
     # 50,000 distinct ids: the library grows to that size and then stays there.
-    def scope_for(index: int) -> dict[str, object]:
+    def scope_for(index: int) -> dict[str, Any]:
         return request_scope(f"/v1/me/library?ids[songs]={1_000_000 + index % 50_000}", headers)
 
     checkpoints: dict[int, float] = {}
