@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,12 +14,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
-Message = dict[str, Any]
-ASGI = Callable[
-    [dict[str, Any], Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
-    Awaitable[None],
-]
+Message = MutableMapping[str, Any]
 
 
 def bare_app() -> Starlette:
@@ -50,7 +47,7 @@ def request_scope(target: str, headers: Sequence[tuple[str, str]]) -> dict[str, 
 
 
 async def drive(
-    app: ASGI,
+    app: ASGIApp,
     scopes: Callable[[int], dict[str, Any]],
     count: int,
     *,
