@@ -7,12 +7,12 @@ outside ``/_mock/`` is journaled.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -50,6 +50,7 @@ class Exchange:
     status: int = 0
     code: str | None = None
     parameter: str | None = None
+    detail: str | None = None
     reason: str | None = None
     rule: str | None = None
     query: ParsedQuery | None = None
@@ -60,7 +61,7 @@ class Exchange:
     fault: str | None = None
 
     def fail(self, error: AppleError, headers: dict[str, str] | None = None) -> Response:
-        self.code, self.parameter = error.code, error.parameter
+        self.code, self.parameter, self.detail = error.code, error.parameter, error.detail
         return errors_response(error, headers=headers)
 
     def entry(self) -> JournalEntry:
@@ -85,6 +86,7 @@ class Exchange:
             status=self.status,
             code=self.code,
             parameter=self.parameter,
+            detail=self.detail,
             reason=self.reason,
             rule=self.rule,
             user=fingerprint(user),
@@ -254,7 +256,7 @@ async def _apply_rules(app: MockApp, request: Request, exchange: Exchange) -> Re
     exchange.rule = decision.rule.id
     delay = action.delay_seconds(rules.seed, decision.rule.id, decision.application)
     if delay:
-        await asyncio.sleep(delay)
+        await anyio.sleep(delay)
     if action.fault is not None:
         return FaultResponse(action, app.pipeline, exchange)
     if action.is_normal:

@@ -59,7 +59,8 @@ class AdminClient:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 content = response.read()
         except urllib.error.HTTPError as error:
-            content = error.read()
+            with error:
+                content = error.read()
             try:
                 errors = json.loads(content)["errors"]
             except (ValueError, KeyError, TypeError):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import struct
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -88,4 +88,4 @@ async def perform_fault(kind: str, send: Send) -> None:
     # Let uvicorn see the connection as lost before the app returns, so it neither logs an
     # incomplete response nor tries to answer with a 500.
     for _ in range(3):
-        await asyncio.sleep(0)
+        await anyio.sleep(0)

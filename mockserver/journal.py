@@ -39,6 +39,7 @@ class JournalEntry:
     status: int
     code: str | None = None
     parameter: str | None = None
+    detail: str | None = None
     reason: str | None = None
     rule: str | None = None
     user: str | None = None

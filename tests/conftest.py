@@ -28,6 +28,8 @@ from mockserver import (
 )
 from mockserver.schemas import load_schemas
 
+pytest_plugins = ["pytester"]
+
 USER_TOKEN = "user-token-1"
 
 
