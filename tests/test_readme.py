@@ -44,6 +44,13 @@ def test_python_blocks_run(index: int) -> None:
     exec(compile(blocks("python")[index], f"README.md python block {index}", "exec"), {})
 
 
+@pytest.mark.live
+def test_pytest_blocks_pass_under_the_plugin(pytester: pytest.Pytester) -> None:
+    (block,) = blocks("python test")
+    pytester.makepyfile(test_readme_example=block)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
 def test_toml_block_is_a_valid_config() -> None:
     (block,) = blocks("toml")
     settings = Settings.from_mapping(tomllib.loads(block))
