@@ -2,85 +2,107 @@
 
 A request goes: target length (414) -> routing (404/405/400) -> scripted rules -> developer
 token -> rate limit -> user token -> subscription -> query -> library -> 202. Every request
-outside ``/_mock/`` is journaled.
+outside ``/_mock/`` is journaled. While no rule is installed, ``POST /v1/me/library`` takes a
+fast lane that skips Starlette's routing and Request/Response objects but runs the very same
+checks (``Pipeline``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from .admin import admin_routes
-from .auth import DeveloperToken, DeveloperTokenVerifier, Rejection, UserTokenPolicy
+from .auth import DeveloperTokenVerifier, Rejection, UserTokenPolicy
 from .clock import Clock
 from .config import Settings
 from .controller import MockController
-from .errors import AppleError, empty_response, errors_response
+from .errors import AppleError, Reply, empty_reply, error_reply
 from .faults import FaultResponse, perform_fault
 from .journal import JournalEntry, fingerprint, redact_headers
 from .library import LIBRARY_KINDS
-from .query import ParsedQuery, QueryParser, decode_query
+from .query import IgnoredId, ParsedQuery, QueryParser, decode_query
 from .rules import DEFAULT_ERRORS, Action, RateLimiter, RequestFacts
 from .schemas import SchemaSet, load_schemas
 
-__all__ = ["ENDPOINT", "MockApp", "create_app"]
+__all__ = ["ENDPOINT", "Exchange", "MockApp", "Pipeline", "create_app"]
 
 ENDPOINT = "/v1/me/library"
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _READ_PARAMETERS = frozenset({"limit", "offset", "l"})
+_WANTED = {
+    b"authorization": "authorization",
+    b"music-user-token": "music-user-token",
+    b"origin": "origin",
+}
+_JSON_UTF8 = "application/json; charset=utf-8"
+
+Headers = dict[str, str]
 
 
-@dataclass
+def read_headers(raw: list[tuple[bytes, bytes]]) -> Headers:
+    """The headers the checks read, by lower-case name (the first of repeated ones)."""
+    found: Headers = {}
+    for name, value in raw:
+        key = _WANTED.get(name)
+        if key is not None and key not in found:
+            found[key] = value.decode("latin-1")
+    return found
+
+
+@dataclass(slots=True, eq=False)
 class Exchange:
-    """One journaled request: what arrived and what the fake decided."""
+    """One request and what the fake decided: the journal's record (made into a redacted
+    :class:`JournalEntry` only when read)."""
 
     seq: int
     time: float
-    scope: Scope
+    method: str
+    path: str
+    query: bytes
+    headers: list[tuple[bytes, bytes]]
+    user: str | None = None
     status: int = 0
     code: str | None = None
     parameter: str | None = None
     detail: str | None = None
     reason: str | None = None
     rule: str | None = None
-    query: ParsedQuery | None = None
-    developer_token: DeveloperToken | None = None
-    added: dict[str, list[str]] = field(default_factory=dict)
-    ignored: list[dict[str, str]] = field(default_factory=list)
-    dropped: dict[str, list[str]] = field(default_factory=dict)
+    parsed: ParsedQuery | None = None
+    added: dict[str, list[str]] | None = None
+    ignored: tuple[IgnoredId, ...] = ()
+    dropped: dict[str, list[str]] | None = None
     fault: str | None = None
 
-    def fail(self, error: AppleError, headers: dict[str, str] | None = None) -> Response:
+    def fail(self, error: AppleError, headers: dict[str, str] | None = None) -> Reply:
         self.code, self.parameter, self.detail = error.code, error.parameter, error.detail
-        return errors_response(error, headers=headers)
+        return error_reply(error, headers=headers)
 
     def entry(self) -> JournalEntry:
-        scope = self.scope
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        user = next((v for k, v in headers if k == "music-user-token"), None)
-        if self.query is not None:
-            ids = {t: list(v) for t, v in self.query.ids.items()}
+        if self.parsed is not None:
+            ids = {t: list(v) for t, v in self.parsed.ids.items()}
         else:
             ids = {}
-            for key, value in decode_query(scope["query_string"]):
+            for key, value in decode_query(self.query):
                 if key.startswith("ids[") and key.endswith("]"):
                     ids.setdefault(key[4:-1], []).extend(value.split(",") if value else [])
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.headers]
         return JournalEntry(
             seq=self.seq,
             time=self.time,
-            method=scope["method"],
-            path=scope["path"],
-            query=scope["query_string"].decode("latin-1"),
+            method=self.method,
+            path=self.path,
+            query=self.query.decode("latin-1"),
             headers=redact_headers(headers),
             ids=ids,
             status=self.status,
@@ -89,16 +111,16 @@ class Exchange:
             detail=self.detail,
             reason=self.reason,
             rule=self.rule,
-            user=fingerprint(user),
-            added=self.added,
-            ignored=self.ignored,
-            dropped=self.dropped,
+            user=fingerprint(self.user),
+            added=self.added or {},
+            ignored=[{"type": i.type, "id": i.id, "reason": i.reason} for i in self.ignored],
+            dropped=self.dropped or {},
             fault=self.fault,
         )
 
 
 class Pipeline:
-    """The checks of one configuration, in the configured order."""
+    """The checks of one configuration, in the configured order, and the answers."""
 
     def __init__(self, settings: Settings, mock: MockController, schemas: SchemaSet) -> None:
         self.settings = settings
@@ -106,7 +128,7 @@ class Pipeline:
         self.developer_tokens = DeveloperTokenVerifier(settings, schemas, mock.clock)
         self.user_tokens = UserTokenPolicy(settings, schemas)
         self.queries = QueryParser(settings, schemas)
-        checks: dict[str, Callable[[Exchange, Request], Response | None]] = {
+        checks: dict[str, Callable[[Exchange, Headers], Reply | None]] = {
             "developer_token": self.check_developer_token,
             "user_token": self.check_user_token,
             "subscription": self.check_subscription,
@@ -114,29 +136,91 @@ class Pipeline:
         }
         self.checks = tuple(checks[name] for name in settings.check_order)
         self.read_checks = tuple(checks[n] for n in settings.check_order if n != "query")
+        self.accepted = empty_reply(202, content_type=settings.success_content_type)
+        self.max_target_length = settings.max_target_length
 
-    def unauthorized(self) -> Response:
+    # --- the endpoints ---------------------------------------------------------------------
+
+    def add(self, exchange: Exchange, headers: Headers) -> Reply:
+        """``POST /v1/me/library`` after the rules: the checks, then the library."""
+        for check in self.checks:
+            reply = check(exchange, headers)
+            if reply is not None:
+                return reply
+        parsed = exchange.parsed
+        assert parsed is not None  # the query check always runs
+        mock = self.mock
+        result = mock.library.add(headers["music-user-token"], parsed.addable, mock.clock.now())
+        exchange.added = result.added
+        exchange.dropped = result.dropped or None
+        exchange.ignored = parsed.ignored + result.ignored if result.ignored else parsed.ignored
+        return self.accepted
+
+    def read(self, exchange: Exchange, headers: Headers, type_: str) -> Reply:
+        """``GET /v1/me/library/{type}``: the checks but the query's, then a page."""
+        for check in self.read_checks:
+            reply = check(exchange, headers)
+            if reply is not None:
+                return reply
+        limit, offset = 25, 0
+        tolerated = set(self.settings.tolerated_parameters)
+        for key, value in decode_query(exchange.query):
+            if key not in _READ_PARAMETERS and key not in tolerated:
+                return exchange.fail(
+                    AppleError(400, "40004", f"Parameter '{key}' is not allowed", key)
+                )
+            if key == "limit":
+                if not value.isdigit() or not 1 <= int(value) <= 100:
+                    detail = f"Value '{value[:20]}' for 'limit' must be an integer from 1 to 100"
+                    return exchange.fail(AppleError(400, "40005", detail, "limit"))
+                limit = int(value)
+            elif key == "offset":
+                if not value.isdigit():
+                    detail = f"Value '{value[:20]}' for 'offset' must be a non-negative integer"
+                    return exchange.fail(AppleError(400, "40005", detail, "offset"))
+                offset = int(value)
+        mock = self.mock
+        items = mock.library.items(headers["music-user-token"], type_, now=mock.clock.now())
+        body: dict[str, Any] = {
+            "data": [item.to_resource() for item in items[offset : offset + limit]],
+            "meta": {"total": len(items)},
+        }
+        if offset + limit < len(items):
+            body["next"] = f"{ENDPOINT}/{type_}?offset={offset + limit}"
+            if limit != 25:
+                body["next"] += f"&limit={limit}"
+        content = json.dumps(body, separators=(",", ":")).encode()
+        return Reply(
+            200,
+            [
+                (b"content-type", _JSON_UTF8.encode()),
+                (b"content-length", str(len(content)).encode()),
+            ],
+            content,
+        )
+
+    # --- the checks ------------------------------------------------------------------------
+
+    def unauthorized(self) -> Reply:
         if self.settings.unauthorized_body == "errors":
-            return errors_response(AppleError(401, "40100", "Invalid developer token"))
-        return empty_response(401)
+            return error_reply(AppleError(401, "40100", "Invalid developer token"))
+        return empty_reply(401)
 
-    def check_developer_token(self, exchange: Exchange, request: Request) -> Response | None:
-        headers = request.headers
+    def check_developer_token(self, exchange: Exchange, headers: Headers) -> Reply | None:
         result = self.developer_tokens.check(headers.get("authorization"), headers.get("origin"))
         if isinstance(result, Rejection):
             exchange.reason = f"{result.reason}: {result.detail}"
             return self.unauthorized()
-        exchange.developer_token = result
         limiter = self.mock.rate_limiter
         if limiter is not None and not limiter.allow(result.team_id, self.mock.clock.now()):
             exchange.rule = RateLimiter.RULE_ID
             retry_after = limiter.limit.retry_after
-            headers_out = {"retry-after": str(retry_after)} if retry_after is not None else None
-            return exchange.fail(DEFAULT_ERRORS[429], headers_out)
+            extra = {"retry-after": str(retry_after)} if retry_after is not None else None
+            return exchange.fail(DEFAULT_ERRORS[429], extra)
         return None
 
-    def check_user_token(self, exchange: Exchange, request: Request) -> Response | None:
-        outcome = self.user_tokens.check(request.headers.get("music-user-token"))
+    def check_user_token(self, exchange: Exchange, headers: Headers) -> Reply | None:
+        outcome = self.user_tokens.check(headers.get("music-user-token"))
         if outcome is None:
             return None
         if isinstance(outcome, AppleError):
@@ -145,39 +229,43 @@ class Pipeline:
         exchange.reason = "user token missing"
         return self.unauthorized()
 
-    def check_subscription(self, exchange: Exchange, request: Request) -> Response | None:
-        error = self.user_tokens.check_subscription(request.headers.get("music-user-token"))
+    def check_subscription(self, exchange: Exchange, headers: Headers) -> Reply | None:
+        error = self.user_tokens.check_subscription(headers.get("music-user-token"))
         return None if error is None else exchange.fail(error)
 
-    def check_query(self, exchange: Exchange, request: Request) -> Response | None:
-        result = self.queries.parse(request.scope["query_string"])
+    def check_query(self, exchange: Exchange, headers: Headers) -> Reply | None:
+        result = self.queries.parse(exchange.query)
         if isinstance(result, AppleError):
             return exchange.fail(result)
-        exchange.query = result
+        exchange.parsed = result
         return None
 
-    def scripted(self, exchange: Exchange, action: Action) -> Response:
+    def scripted(self, exchange: Exchange, action: Action) -> Reply:
         """The answer of a rule's action (faults aside)."""
         status = action.status or 500
         headers = dict(action.headers or {})
         if action.has_body:
             body = action.body
             content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-            headers.setdefault("content-type", "application/json; charset=utf-8")
-            return Response(content, status_code=status, headers=headers)
+            headers.setdefault("content-type", _JSON_UTF8)
+            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+            return Reply(status, [*raw, (b"content-length", str(len(content)).encode())], content)
         if status == 202:
-            return empty_response(
+            return empty_reply(
                 202, content_type=self.settings.success_content_type, headers=headers
             )
         if status == 401:
-            response = self.unauthorized()
-            response.headers.update(headers)
-            return response
+            reply = self.unauthorized()
+            extra = [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+            ]
+            return Reply(401, [*reply.headers, *extra], reply.body)
         return exchange.fail(DEFAULT_ERRORS[status], headers)
 
 
 class MockApp(Starlette):
-    """The Starlette app of the fake; ``app.state.mock`` is its :class:`MockController`."""
+    """The Starlette app of the fake; ``app.mock`` (also ``app.state.mock``) is its
+    :class:`MockController`."""
 
     mock: MockController
     pipeline: Pipeline
@@ -187,35 +275,52 @@ class MockApp(Starlette):
         if scope["type"] != "http" or path.startswith("/_mock/") or path == "/openapi.json":
             await super().__call__(scope, receive, send)
             return
-        mock = self.mock
-        exchange = Exchange(mock.journal.next_seq(), mock.clock.now(), scope)
+        mock, pipeline = self.mock, self.pipeline
+        raw_headers = scope["headers"]
+        query = scope["query_string"]
+        exchange = Exchange(
+            mock.journal.next_seq(), mock.clock.now(), scope["method"], path, query, raw_headers
+        )
+        raw_path = scope.get("raw_path") or path.encode()
+        length = len(raw_path) + (len(query) + 1 if query else 0)
+        if length > pipeline.max_target_length:
+            detail = f"Request target is {length} bytes; the limit is {pipeline.max_target_length}"
+            reply = exchange.fail(AppleError(414, "41400", detail))
+            exchange.status = reply.status
+            mock.journal.append(exchange)
+            await reply.send(send)
+            return
+        if path == ENDPOINT and exchange.method == "POST" and not len(mock.rules):
+            headers = read_headers(raw_headers)
+            exchange.user = headers.get("music-user-token")
+            reply = pipeline.add(exchange, headers)
+            exchange.status = reply.status
+            mock.journal.append(exchange)  # before the answer leaves: a client that has it sees it
+            await reply.send(send)
+            return
+        await self._routed(scope, receive, send, exchange)
+
+    async def _routed(
+        self, scope: Scope, receive: Receive, send: Send, exchange: Exchange
+    ) -> None:
         scope["mock.exchange"] = exchange
+        journal = self.mock.journal
         recorded = False
 
         def record() -> None:
-            # Journaled before the first byte leaves (a body-less answer is complete with its
-            # headers), so a client that has its answer can already see the entry.
             nonlocal recorded
             if not recorded:
                 recorded = True
-                mock.journal.append(exchange.entry())
+                journal.append(exchange)
 
         async def capture(message: Any) -> None:
             if message["type"] == "http.response.start":
                 exchange.status = message["status"]
-                record()
+                record()  # before the first byte leaves
             await send(message)
 
         try:
-            raw_path = scope.get("raw_path") or path.encode()
-            query = scope["query_string"]
-            length = len(raw_path) + (len(query) + 1 if query else 0)
-            limit = self.pipeline.settings.max_target_length
-            if length > limit:
-                detail = f"Request target is {length} bytes; the limit is {limit}"
-                await exchange.fail(AppleError(414, "41400", detail))(scope, receive, capture)
-            else:
-                await super().__call__(scope, receive, capture)
+            await super().__call__(scope, receive, capture)
             if exchange.fault is not None:
                 record()
                 await perform_fault(exchange.fault, send)
@@ -223,19 +328,18 @@ class MockApp(Starlette):
             record()
 
 
-def _facts(request: Request, pipeline: Pipeline) -> RequestFacts:
+def _facts(request: Request, pipeline: Pipeline, headers: Headers) -> RequestFacts:
     types: set[str] = set()
     ids: set[str] = set()
     for key, value in decode_query(request.scope["query_string"]):
         if key.startswith("ids[") and key.endswith("]"):
             types.add(key[4:-1])
             ids.update(value.split(","))
-    headers = request.headers
     team_id, key_id = pipeline.developer_tokens.peek(headers.get("authorization"))
     return RequestFacts(
         method=request.method,
         path=request.url.path,
-        headers=headers,
+        headers=request.headers,
         types=frozenset(types),
         ids=frozenset(ids),
         user_token=headers.get("music-user-token"),
@@ -244,12 +348,14 @@ def _facts(request: Request, pipeline: Pipeline) -> RequestFacts:
     )
 
 
-async def _apply_rules(app: MockApp, request: Request, exchange: Exchange) -> Response | None:
+async def _apply_rules(
+    app: MockApp, request: Request, exchange: Exchange, headers: Headers
+) -> Response | None:
     """A scripted answer when a rule applies; None to carry on normally (after any delay)."""
     rules = app.mock.rules
     if not len(rules):
         return None
-    decision = rules.decide(_facts(request, app.pipeline))
+    decision = rules.decide(_facts(request, app.pipeline, headers))
     if decision is None:
         return None
     action = decision.action
@@ -258,10 +364,10 @@ async def _apply_rules(app: MockApp, request: Request, exchange: Exchange) -> Re
     if delay:
         await anyio.sleep(delay)
     if action.fault is not None:
-        return FaultResponse(action, app.pipeline, exchange)
+        return FaultResponse(action, exchange)
     if action.is_normal:
         return None
-    return app.pipeline.scripted(exchange, action)
+    return app.pipeline.scripted(exchange, action).response()
 
 
 def create_app(
@@ -275,7 +381,7 @@ def create_app(
             :class:`~mockserver.MockClock` following real time when omitted.
         overrides: settings fields to change, e.g. ``create_app(repeated_keys="reject")``.
 
-    The returned app's ``state.mock`` (also ``app.mock``) is the :class:`MockController` to
+    The returned app's ``mock`` (also ``state.mock``) is the :class:`MockController` to
     script and inspect it. Example::
 
         app = create_app(unauthorized_body="errors")
@@ -289,44 +395,31 @@ def create_app(
 
     async def add_to_library(request: Request) -> Response:
         exchange: Exchange = request.scope["mock.exchange"]
-        scripted = await _apply_rules(app, request, exchange)
+        headers = read_headers(request.scope["headers"])
+        exchange.user = headers.get("music-user-token")
+        scripted = await _apply_rules(app, request, exchange, headers)
         if scripted is not None:
             return scripted
-        pipeline = app.pipeline
-        for check in pipeline.checks:
-            response = check(exchange, request)
-            if response is not None:
-                return response
-        parsed = exchange.query
-        assert parsed is not None  # the query check always runs
-        user = request.headers["music-user-token"]
-        result = mock.library.add(user, parsed.addable, mock.clock.now())
-        exchange.added = result.added
-        exchange.dropped = result.dropped
-        exchange.ignored = [
-            {"type": i.type, "id": i.id, "reason": i.reason}
-            for i in (*parsed.ignored, *result.ignored)
-        ]
-        return empty_response(202, content_type=pipeline.settings.success_content_type)
+        return app.pipeline.add(exchange, headers).response()
 
     async def read_library(request: Request) -> Response:
         exchange: Exchange = request.scope["mock.exchange"]
+        headers = read_headers(request.scope["headers"])
+        exchange.user = headers.get("music-user-token")
         type_ = request.path_params["type"]
         if type_ not in LIBRARY_KINDS:
-            return exchange.fail(AppleError(404, "40400", f"No resource at '{request.url.path}'"))
-        scripted = await _apply_rules(app, request, exchange)
+            return exchange.fail(
+                AppleError(404, "40400", f"No resource at '{request.url.path}'")
+            ).response()
+        scripted = await _apply_rules(app, request, exchange, headers)
         if scripted is not None:
             return scripted
-        pipeline = app.pipeline
-        for check in pipeline.read_checks:
-            response = check(exchange, request)
-            if response is not None:
-                return response
-        return _read_page(request, exchange, pipeline, type_)
+        return app.pipeline.read(exchange, headers, type_).response()
 
     async def trailing_slash(request: Request) -> Response:
+        exchange: Exchange = request.scope["mock.exchange"]
         detail = f"Path '{request.url.path}' is not valid: remove the trailing slash"
-        return request.scope["mock.exchange"].fail(AppleError(400, "40000", detail))  # type: ignore[no-any-return]
+        return exchange.fail(AppleError(400, "40000", detail)).response()
 
     async def openapi_document(request: Request) -> Response:
         return Response(openapi, media_type="application/json")
@@ -340,7 +433,7 @@ def create_app(
                 request.url.path == ENDPOINT
                 and app.pipeline.settings.method_not_allowed_body == "empty"
             ):
-                return empty_response(405, headers=headers)
+                return empty_reply(405, headers=headers).response()
             error = AppleError(
                 405, "40500", f"Method {request.method} is not allowed on '{request.url.path}'"
             )
@@ -349,8 +442,8 @@ def create_app(
         else:
             error = AppleError(exc.status_code, f"{exc.status_code}00", exc.detail)
         if exchange is not None:
-            return exchange.fail(error, headers)
-        return errors_response(error, headers=headers)
+            return exchange.fail(error, headers).response()
+        return error_reply(error, headers=headers).response()
 
     app = MockApp(
         routes=[
@@ -377,36 +470,3 @@ def create_app(
 
     mock.on_configure(rebuild)
     return app
-
-
-def _read_page(request: Request, exchange: Exchange, pipeline: Pipeline, type_: str) -> Response:
-    limit, offset = 25, 0
-    tolerated = set(pipeline.settings.tolerated_parameters)
-    for key, value in decode_query(request.scope["query_string"]):
-        if key not in _READ_PARAMETERS and key not in tolerated:
-            return exchange.fail(
-                AppleError(400, "40004", f"Parameter '{key}' is not allowed", key)
-            )
-        if key == "limit":
-            if not value.isdigit() or not 1 <= int(value) <= 100:
-                detail = f"Value '{value[:20]}' for 'limit' must be an integer from 1 to 100"
-                return exchange.fail(AppleError(400, "40005", detail, "limit"))
-            limit = int(value)
-        elif key == "offset":
-            if not value.isdigit():
-                detail = f"Value '{value[:20]}' for 'offset' must be a non-negative integer"
-                return exchange.fail(AppleError(400, "40005", detail, "offset"))
-            offset = int(value)
-    mock = pipeline.mock
-    user = request.headers["music-user-token"]
-    items = mock.library.items(user, type_, now=mock.clock.now())
-    page = items[offset : offset + limit]
-    body: dict[str, Any] = {
-        "data": [item.to_resource() for item in page],
-        "meta": {"total": len(items)},
-    }
-    if offset + limit < len(items):
-        body["next"] = f"{ENDPOINT}/{type_}?offset={offset + limit}"
-        if limit != 25:
-            body["next"] += f"&limit={limit}"
-    return JSONResponse(body, headers={"content-type": "application/json; charset=utf-8"})

@@ -7,9 +7,10 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from starlette.responses import Response
+from starlette.types import Send
 
 __all__ = [
     "JSON_CONTENT_TYPE",
@@ -17,8 +18,11 @@ __all__ = [
     "AppleError",
     "ConfigError",
     "MockServerError",
+    "Reply",
+    "empty_reply",
     "empty_response",
     "error_id",
+    "error_reply",
     "errors_response",
 ]
 
@@ -88,23 +92,62 @@ def errors_response(
     *errors: AppleError, headers: Mapping[str, str] | None = None, status: int | None = None
 ) -> Response:
     """``{"errors": [...]}`` with the first error's status (or ``status``)."""
-    if not errors:
-        raise ValueError("errors_response needs at least one error")
-    content = json.dumps(
-        {"errors": [error.to_json() for error in errors]}, separators=(",", ":")
-    ).encode()
-    return Response(
-        content,
-        status_code=status or errors[0].status,
-        headers={**(headers or {}), "content-type": JSON_CONTENT_TYPE},
-    )
+    return error_reply(*errors, headers=headers, status=status).response()
 
 
 def empty_response(
     status: int, *, content_type: bool = True, headers: Mapping[str, str] | None = None
 ) -> Response:
     """An empty body (``content-length: 0``), with the JSON content type unless told not to."""
-    merged = dict(headers or {})
-    if content_type:
-        merged["content-type"] = JSON_CONTENT_TYPE
-    return Response(b"", status_code=status, headers=merged)
+    return empty_reply(status, content_type=content_type, headers=headers).response()
+
+
+_JSON_HEADER = (b"content-type", JSON_CONTENT_TYPE.encode())
+
+
+class Reply(NamedTuple):
+    """A complete answer as raw ASGI parts (cheaper than a Starlette Response)."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    async def send(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+    def response(self) -> Response:
+        response = Response(self.body, status_code=self.status)
+        response.raw_headers = list(self.headers)
+        return response
+
+
+def _raw_headers(
+    body: bytes, content_type: bool, headers: Mapping[str, str] | None
+) -> list[tuple[bytes, bytes]]:
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    names = {k for k, _ in raw}
+    if content_type and b"content-type" not in names:
+        raw.append(_JSON_HEADER)
+    if b"content-length" not in names:
+        raw.append((b"content-length", str(len(body)).encode()))
+    return raw
+
+
+def error_reply(
+    *errors: AppleError, headers: Mapping[str, str] | None = None, status: int | None = None
+) -> Reply:
+    """``{"errors": [...]}`` as a :class:`Reply`."""
+    if not errors:
+        raise ValueError("error_reply needs at least one error")
+    body = json.dumps(
+        {"errors": [error.to_json() for error in errors]}, separators=(",", ":")
+    ).encode()
+    return Reply(status or errors[0].status, _raw_headers(body, True, headers), body)
+
+
+def empty_reply(
+    status: int, *, content_type: bool = True, headers: Mapping[str, str] | None = None
+) -> Reply:
+    """An empty answer (``content-length: 0``), JSON content type unless told not to."""
+    return Reply(status, _raw_headers(b"", content_type, headers), b"")

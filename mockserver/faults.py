@@ -15,7 +15,7 @@ from .errors import MockServerError
 from .rules import DEFAULT_ERRORS, Action
 
 if TYPE_CHECKING:
-    from .app import Exchange, Pipeline
+    from .app import Exchange
 
 __all__ = ["FaultResponse", "TransportFault", "perform_fault"]
 
@@ -35,7 +35,7 @@ class FaultResponse(Response):
     so no error handler turns the fault into a 500.
     """
 
-    def __init__(self, action: Action, pipeline: Pipeline, exchange: Exchange) -> None:
+    def __init__(self, action: Action, exchange: Exchange) -> None:
         super().__init__(b"")
         self.action = action
         self.exchange = exchange

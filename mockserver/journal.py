@@ -8,11 +8,11 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .auth import redact
 
-__all__ = ["SECRET_HEADERS", "Journal", "JournalEntry", "fingerprint"]
+__all__ = ["SECRET_HEADERS", "Journal", "JournalEntry", "Record", "fingerprint"]
 
 #: Headers whose values never reach the journal whole.
 SECRET_HEADERS = frozenset({"authorization", "music-user-token", "x-mock-admin-token"})
@@ -51,9 +51,34 @@ class JournalEntry:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def entry(self) -> JournalEntry:
+        return self
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> JournalEntry:
         return cls(**data)
+
+
+class Record(Protocol):
+    """What the journal keeps per request: cheap to append, turned into a
+    :class:`JournalEntry` (redacted) only when read. ``user`` is the raw Music-User-Token."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def code(self) -> str | None: ...
+    @property
+    def rule(self) -> str | None: ...
+    @property
+    def user(self) -> str | None: ...
+
+    def entry(self) -> JournalEntry: ...
 
 
 def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -73,7 +98,7 @@ class Journal:
         if size < 1:
             raise ValueError(f"size={size} must be >= 1")
         self.size = size
-        self._entries: deque[JournalEntry] = deque(maxlen=size)
+        self._entries: deque[Record] = deque(maxlen=size)
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         self.total = 0
@@ -91,14 +116,18 @@ class Journal:
     def next_seq(self) -> int:
         return next(self._seq)  # itertools.count is atomic under the GIL
 
-    def append(self, entry: JournalEntry) -> None:
+    def append(self, record: Record) -> None:
         with self._lock:
             if len(self._entries) == self.size:
                 self.overflow += 1
-            self._entries.append(entry)
+            self._entries.append(record)
             self.total += 1
 
-    def entries(
+    def entries(self, **filters: Any) -> list[JournalEntry]:
+        """Entries in arrival order, filtered (see :meth:`select`), redacted."""
+        return [record.entry() for record in self.select(**filters)]
+
+    def select(
         self,
         *,
         method: str | None = None,
@@ -109,34 +138,34 @@ class Journal:
         user_token: str | None = None,
         since: int | None = None,
         limit: int | None = None,
-    ) -> list[JournalEntry]:
-        """Entries in arrival order, filtered; ``since`` keeps those with seq > since."""
-        user = fingerprint(user_token)
+    ) -> list[Record]:
+        """Records in arrival order; ``since`` keeps seq > since, ``limit`` the last N."""
         with self._lock:
             snapshot = list(self._entries)
         result = [
-            entry
-            for entry in snapshot
-            if (method is None or entry.method == method)
-            and (path is None or entry.path == path)
-            and (status is None or entry.status == status)
-            and (code is None or entry.code == code)
-            and (rule is None or entry.rule == rule)
-            and (user is None or entry.user == user)
-            and (since is None or entry.seq > since)
+            record
+            for record in snapshot
+            if (method is None or record.method == method)
+            and (path is None or record.path == path)
+            and (status is None or record.status == status)
+            and (code is None or record.code == code)
+            and (rule is None or record.rule == rule)
+            and (user_token is None or record.user == user_token)
+            and (since is None or record.seq > since)
         ]
         return result if limit is None else result[-limit:]
 
     def count(self, **filters: Any) -> int:
-        return len(self.entries(**filters))
+        return len(self.select(**filters))
 
     def clear(self, user_token: str | None = None) -> None:
         with self._lock:
             if user_token is None:
                 self._entries.clear()
                 return
-            user = fingerprint(user_token)
-            self._entries = deque((e for e in self._entries if e.user != user), maxlen=self.size)
+            self._entries = deque(
+                (r for r in self._entries if r.user != user_token), maxlen=self.size
+            )
 
     def stats(self) -> dict[str, int]:
         with self._lock:

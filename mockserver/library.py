@@ -65,7 +65,7 @@ class LibraryItem:
 @dataclass(frozen=True, slots=True)
 class AddResult:
     added: dict[str, list[str]]
-    ignored: list[IgnoredId]
+    ignored: tuple[IgnoredId, ...]
     dropped: dict[str, list[str]]
 
 
@@ -146,7 +146,7 @@ class LibraryStore:
                             now + self.visibility_delay,
                         )
                     added.setdefault(type_, []).append(id_)
-        return AddResult(added, ignored, dropped)
+        return AddResult(added, tuple(ignored), dropped)
 
     def items(
         self, user: str, type_: str | None = None, *, now: float | None = None
