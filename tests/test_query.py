@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockserver import Settings, decode_query
 from mockserver.errors import AppleError
 from mockserver.query import IdShapes, ParsedQuery, QueryParser
 from mockserver.schemas import load_schemas
+from pytest_plugin.strategies import (
+    id_groups,
+    invalid_library_add_queries,
+    library_add_queries,
+)
 
 
 def parse(raw: str, **settings: Any) -> ParsedQuery | AppleError:
@@ -141,3 +148,83 @@ def test_long_values_are_clipped_in_details() -> None:
     assert isinstance(result, AppleError)
     assert result.detail is not None
     assert len(result.detail) < 300
+
+
+# --- the fast path agrees with the schema ---------------------------------------------------------
+
+_PIECES = st.sampled_from(
+    [
+        "ids",
+        "[",
+        "]",
+        "%5B",
+        "%5D",
+        "%5b",
+        "%2C",
+        "%2c",
+        "%25",
+        "%",
+        "songs",
+        "albums",
+        "playlists",
+        "music-videos",
+        "artists",
+        "=",
+        "&",
+        ",",
+        "1564531202",
+        "pl.u-abc",
+        "i.abc",
+        "l",
+        "en-US",
+        "zh-Hans-CN",
+        "fr-FR",
+        "en_US",
+        "representation",
+        "format",
+        "+",
+        "\u00e9",
+        "x",
+    ]
+)
+_QUERIES = st.one_of(
+    library_add_queries(id_groups(ignored=True), extras=True).map(lambda q: q.query),
+    invalid_library_add_queries().map(lambda q: q.query),
+    st.lists(_PIECES, max_size=25).map("".join),
+)
+_PARSERS = [
+    QueryParser(Settings(**changes), load_schemas())
+    for changes in (
+        {},
+        {"repeated_keys": "reject"},
+        {"wrong_shape_ids": "reject", "library_ids": "reject"},
+        {"unsupported_language": "reject", "tolerated_parameters": []},
+    )
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(_QUERIES, st.sampled_from(_PARSERS))
+def test_fast_path_agrees_with_the_schema(query: str, parser: QueryParser) -> None:
+    raw = query.encode("utf-8")
+    fast = parser.parse_fast(raw)
+    if fast is not None:
+        assert fast == parser.parse_with_schema(raw)
+
+
+def test_fast_path_takes_the_common_shapes() -> None:
+    parser = _PARSERS[0]
+    for raw in (
+        b"ids[songs]=1,2",
+        b"ids%5Bsongs%5D=1%2C2&l=en-US",
+        b"ids%5Bsongs%5D=1&ids%5Bsongs%5D=2&representation=ids",
+    ):
+        assert parser.parse_fast(raw) is not None
+    for raw in (
+        b"ids[songs]=",
+        b"ids[songs]=1&foo=1",
+        b"ids[songs]=a+b",
+        b"ids[songs]=%31",
+        b"l=en-US",
+    ):
+        assert parser.parse_fast(raw) is None
