@@ -1,31 +1,53 @@
-"""``python -m benchmarks [--only NAME ...] [--requests N] [--output FILE]``."""
+"""Run the benchmarks: ``python -m benchmarks [--only NAME ...] [--quick] [--output FILE]``.
+
+Every figure is printed next to a baseline measured in the same run (a bare Starlette app
+answering 202, served the same way) and the ratio between them; the whole table is also
+written as JSON.
+"""
 
 from __future__ import annotations
 
 import argparse
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from . import soak
+from . import inprocess, live, soak, startup, strategies, tokens
 from .harness import Report
 
-SUITES = {"soak": soak.run}
+SUITES: dict[str, Callable[..., None]] = {
+    "inprocess": inprocess.run,
+    "live": live.run,
+    "soak": soak.run,
+    "startup": startup.run,
+    "strategies": strategies.run,
+    "tokens": tokens.run,
+}
+QUICK: dict[str, dict[str, object]] = {
+    "inprocess": {"count": 5_000},
+    "live": {"seconds": 2.0, "rounds": 1},
+    "soak": {"requests": 120_000},
+    "startup": {"spawns": 2, "resets": 200},
+    "strategies": {"examples": 100},
+    "tokens": {"count": 200},
+}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--only", nargs="*", choices=sorted(SUITES), help="run only these")
-    parser.add_argument("--requests", type=int, default=1_000_000, help="soak length")
+    parser.add_argument("--only", nargs="*", choices=sorted(SUITES), help="run only these suites")
+    parser.add_argument("--quick", action="store_true", help="small bounds (a smoke run)")
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results.json"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     report = Report()
-    print(Report.header())
-    for name in args.only or sorted(SUITES):
-        if name == "soak":
-            soak.run(report, requests=args.requests)
-        else:
-            SUITES[name](report)
+    print(Report.header(), flush=True)
+    started = time.perf_counter()
+    for name in args.only or list(SUITES):
+        SUITES[name](report, **(QUICK[name] if args.quick else {}))
     report.write(args.output)
-    print(f"\nwritten to {args.output}")
+    print(
+        f"\n{len(report.figures)} figures in {time.perf_counter() - started:.0f} s, written to {args.output}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 from starlette.applications import Starlette
@@ -29,7 +29,7 @@ from .config import Settings
 from .controller import MockController
 from .errors import AppleError, Reply, empty_reply, error_reply
 from .faults import FaultResponse, perform_fault
-from .journal import JournalEntry, fingerprint, redact_headers
+from .journal import JournalEntry, fingerprint, pack_headers, unpack_headers
 from .library import LIBRARY_KINDS
 from .query import IgnoredId, ParsedQuery, QueryParser, decode_query
 from .rules import DEFAULT_ERRORS, Action, RateLimiter, RequestFacts
@@ -88,22 +88,81 @@ class Exchange:
         self.code, self.parameter, self.detail = error.code, error.parameter, error.detail
         return error_reply(error, headers=headers)
 
+    def record(self) -> JournalRecord:
+        """The journal's copy: tokens redacted, and only tuples of atoms, which the garbage
+        collector stops tracking (a full journal then costs no collection time)."""
+        parsed = self.parsed
+        ids = None if parsed is None else tuple(parsed.ids.items())
+        added = _pairs(self.added)
+        return _new_record(
+            JournalRecord,
+            (
+                self.seq,
+                self.time,
+                self.method,
+                self.path,
+                self.query,
+                pack_headers(self.headers),
+                self.user,
+                self.status,
+                self.code,
+                self.parameter,
+                self.detail,
+                self.reason,
+                self.rule,
+                ids,
+                ids if added == ids else added,  # usually the same: keep one copy
+                tuple((i.type, i.id, i.reason) for i in self.ignored),
+                _pairs(self.dropped),
+                self.fault,
+            ),
+        )
+
+
+def _pairs(mapping: dict[str, list[str]] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return () if not mapping else tuple((key, tuple(values)) for key, values in mapping.items())
+
+
+_new_record = tuple.__new__  # a NamedTuple's own __new__ is a slower Python function
+
+
+class JournalRecord(NamedTuple):
+    """One journaled request as kept in the ring; :meth:`entry` makes the public view."""
+
+    seq: int
+    time: float
+    method: str
+    path: str
+    query: bytes
+    headers: bytes
+    user: str | None
+    status: int
+    code: str | None
+    parameter: str | None
+    detail: str | None
+    reason: str | None
+    rule: str | None
+    ids: tuple[tuple[str, tuple[str, ...]], ...] | None
+    added: tuple[tuple[str, tuple[str, ...]], ...]
+    ignored: tuple[tuple[str, str, str], ...]
+    dropped: tuple[tuple[str, tuple[str, ...]], ...]
+    fault: str | None
+
     def entry(self) -> JournalEntry:
-        if self.parsed is not None:
-            ids = {t: list(v) for t, v in self.parsed.ids.items()}
+        if self.ids is not None:
+            ids = {t: list(v) for t, v in self.ids}
         else:
             ids = {}
             for key, value in decode_query(self.query):
                 if key.startswith("ids[") and key.endswith("]"):
                     ids.setdefault(key[4:-1], []).extend(value.split(",") if value else [])
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.headers]
         return JournalEntry(
             seq=self.seq,
             time=self.time,
             method=self.method,
             path=self.path,
             query=self.query.decode("latin-1"),
-            headers=redact_headers(headers),
+            headers=unpack_headers(self.headers),
             ids=ids,
             status=self.status,
             code=self.code,
@@ -112,9 +171,9 @@ class Exchange:
             reason=self.reason,
             rule=self.rule,
             user=fingerprint(self.user),
-            added=self.added or {},
-            ignored=[{"type": i.type, "id": i.id, "reason": i.reason} for i in self.ignored],
-            dropped=self.dropped or {},
+            added={t: list(v) for t, v in self.added},
+            ignored=[{"type": t, "id": i, "reason": r} for t, i, r in self.ignored],
+            dropped={t: list(v) for t, v in self.dropped},
             fault=self.fault,
         )
 
@@ -149,8 +208,7 @@ class Pipeline:
                 return reply
         parsed = exchange.parsed
         assert parsed is not None  # the query check always runs
-        mock = self.mock
-        result = mock.library.add(headers["music-user-token"], parsed.addable, mock.clock.now())
+        result = self.mock.library.add(headers["music-user-token"], parsed.addable, exchange.time)
         exchange.added = result.added
         exchange.dropped = result.dropped or None
         exchange.ignored = parsed.ignored + result.ignored if result.ignored else parsed.ignored
@@ -287,7 +345,7 @@ class MockApp(Starlette):
             detail = f"Request target is {length} bytes; the limit is {pipeline.max_target_length}"
             reply = exchange.fail(AppleError(414, "41400", detail))
             exchange.status = reply.status
-            mock.journal.append(exchange)
+            mock.journal.append(exchange.record())
             await reply.send(send)
             return
         if path == ENDPOINT and exchange.method == "POST" and not len(mock.rules):
@@ -295,7 +353,9 @@ class MockApp(Starlette):
             exchange.user = headers.get("music-user-token")
             reply = pipeline.add(exchange, headers)
             exchange.status = reply.status
-            mock.journal.append(exchange)  # before the answer leaves: a client that has it sees it
+            mock.journal.append(
+                exchange.record()
+            )  # before the answer leaves: a client that has it sees it
             await reply.send(send)
             return
         await self._routed(scope, receive, send, exchange)
@@ -311,7 +371,7 @@ class MockApp(Starlette):
             nonlocal recorded
             if not recorded:
                 recorded = True
-                journal.append(exchange)
+                journal.append(exchange.record())
 
         async def capture(message: Any) -> None:
             if message["type"] == "http.response.start":

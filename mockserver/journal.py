@@ -12,10 +12,20 @@ from typing import Any, Protocol
 
 from .auth import redact
 
-__all__ = ["SECRET_HEADERS", "Journal", "JournalEntry", "Record", "fingerprint"]
+__all__ = [
+    "SECRET_HEADERS",
+    "Journal",
+    "JournalEntry",
+    "Record",
+    "fingerprint",
+    "pack_headers",
+    "redact_headers",
+    "unpack_headers",
+]
 
 #: Headers whose values never reach the journal whole.
 SECRET_HEADERS = frozenset({"authorization", "music-user-token", "x-mock-admin-token"})
+_SECRET_BYTES = frozenset(name.encode() for name in SECRET_HEADERS)
 
 
 def fingerprint(token: str | None) -> str | None:
@@ -57,6 +67,27 @@ class JournalEntry:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> JournalEntry:
         return cls(**data)
+
+
+def pack_headers(raw: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """Raw ASGI headers, token values redacted, packed into one bytes object
+    (``name: value`` lines): a tenth of the memory of the tuples, and untracked by the GC."""
+    lines = []
+    for name, value in raw:
+        if name in _SECRET_BYTES:
+            # Same as redact(), on bytes (latin-1 maps bytes to characters one to one).
+            value = value[:6] + b"..." + value[-4:] if len(value) > 12 else b"***"
+        lines.append(name + b": " + value)
+    return b"\n".join(lines)
+
+
+def unpack_headers(packed: bytes) -> dict[str, str]:
+    """The header mapping of :func:`pack_headers`' output."""
+    headers: dict[str, str] = {}
+    for line in packed.split(b"\n") if packed else ():
+        name, _, value = line.partition(b": ")
+        headers[name.decode("latin-1")] = value.decode("latin-1")
+    return headers
 
 
 class Record(Protocol):

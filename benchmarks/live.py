@@ -1,0 +1,87 @@
+"""Live server: throughput, latency and server CPU per request, fake vs bare baseline."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+
+from mockserver import mint_developer_token
+
+from .harness import Figure, Report
+from .load import LoadResult, run_load
+from .servers import Spawned, cpu_seconds, rss_mb_of
+
+PATH = "/v1/me/library?ids%5Bsongs%5D=1564531202%2C1577502911"
+
+
+def _measure(factory: str, token: str, seconds: float) -> tuple[LoadResult, float, float, float]:
+    with getattr(Spawned, factory)() as server:
+        run_load(server.url, PATH, token, seconds=1.0)  # warm-up
+        cpu_before = cpu_seconds(server.process.pid)
+        result = run_load(server.url, PATH, token, seconds=seconds)
+        cpu = cpu_seconds(server.process.pid) - cpu_before
+        return (
+            result,
+            cpu / result.requests * 1e6,
+            server.ready_seconds,
+            rss_mb_of(server.process.pid),
+        )
+
+
+def run(report: Report, *, seconds: float = 5.0, rounds: int = 3) -> None:
+    token = mint_developer_token(lifetime=24 * 3600)
+    fake_runs, bare_runs = [], []
+    for _ in range(rounds):  # interleaved, medians reported
+        bare_runs.append(_measure("bare", token, seconds))
+        fake_runs.append(_measure("fake", token, seconds))
+
+    Run = tuple[LoadResult, float, float, float]
+
+    def median(runs: list[Run], pick: Callable[[Run], float]) -> float:
+        return float(statistics.median(pick(run) for run in runs))
+
+    tool = fake_runs[0][0].tool
+    errors = sum(run[0].errors for run in fake_runs)
+    report.add(
+        Figure(
+            f"live: req/s ({tool}, 16 conns, keep-alive)",
+            median(fake_runs, lambda r: r[0].rps),
+            "req/s",
+            median(bare_runs, lambda r: r[0].rps),
+            ">= 0.8x",
+            f"non-2xx: {errors}",
+        )
+    )
+    report.add(
+        Figure(
+            "live: p50 latency",
+            median(fake_runs, lambda r: r[0].p50_ms),
+            "ms",
+            median(bare_runs, lambda r: r[0].p50_ms),
+        )
+    )
+    report.add(
+        Figure(
+            "live: p99 latency",
+            median(fake_runs, lambda r: r[0].p99_ms),
+            "ms",
+            median(bare_runs, lambda r: r[0].p99_ms),
+            "<= 2x",
+        )
+    )
+    report.add(
+        Figure(
+            "live: server CPU per request",
+            median(fake_runs, lambda r: r[1]),
+            "µs",
+            median(bare_runs, lambda r: r[1]),
+        )
+    )
+    report.add(
+        Figure(
+            "live: RSS after load",
+            median(fake_runs, lambda r: r[3]),
+            "MB",
+            median(bare_runs, lambda r: r[3]),
+        )
+    )

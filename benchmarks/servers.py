@@ -1,0 +1,96 @@
+"""Processes to measure: the fake (its CLI) and the bare baseline, served the same way."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+__all__ = ["Spawned", "cpu_seconds", "rss_mb_of"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def rss_mb_of(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Spawned:
+    """A server process started with ``--port 0 --port-file``; ready when the file appears."""
+
+    def __init__(self, command: list[str]) -> None:
+        self._dir = tempfile.TemporaryDirectory()
+        port_file = Path(self._dir.name) / "port"
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [*command, "--port", "0", "--port-file", str(port_file)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = self.started + 30
+        while not port_file.exists() or not port_file.read_text().strip():
+            if self.process.poll() is not None or time.perf_counter() > deadline:
+                raise RuntimeError(f"{command} did not start")
+            time.sleep(0.002)
+        self.ready_seconds = time.perf_counter() - self.started
+        self.port = int(port_file.read_text())
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def fake(cls) -> Spawned:
+        return cls([sys.executable, "-m", "mockserver", "serve"])
+
+    @classmethod
+    def bare(cls) -> Spawned:
+        return cls([sys.executable, "-m", "benchmarks.servers"])
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        self._dir.cleanup()
+
+    def __enter__(self) -> Spawned:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def main() -> None:
+    """Serve the bare baseline exactly as the fake's CLI serves the fake."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port-file", type=Path, required=True)
+    args = parser.parse_args()
+    from mockserver.server import ReadyServer, bind_socket, uvicorn_config
+
+    from .harness import bare_app
+
+    sock = bind_socket("127.0.0.1", args.port)
+    port = sock.getsockname()[1]
+    server = ReadyServer(
+        uvicorn_config(bare_app()), lambda: args.port_file.write_text(f"{port}\n")
+    )
+    server.run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    main()
