@@ -38,8 +38,8 @@ wrk.path = "{path}"
 
 
 def _unit_ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
 def _wrk(url: str, path: str, token: str, connections: int, seconds: float) -> LoadResult:
@@ -64,8 +64,8 @@ def _wrk(url: str, path: str, token: str, connections: int, seconds: float) -> L
     Path(script.name).unlink()
     total = int(re.search(r"(\d+) requests in ([\d.]+)(s|ms|m)", out).group(1))  # type: ignore[union-attr]
     duration = float(re.search(r"requests in ([\d.]+)s", out).group(1))  # type: ignore[union-attr]
-    p50 = _unit_ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _unit_ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _unit_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _unit_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return LoadResult(total, duration, p50, p99, int(non2xx.group(1)) if non2xx else 0, "wrk")
 

@@ -10,7 +10,7 @@ checks (``Pipeline``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -79,9 +79,9 @@ class Exchange:
     reason: str | None = None
     rule: str | None = None
     parsed: ParsedQuery | None = None
-    added: dict[str, list[str]] | None = None
+    added: Mapping[str, Sequence[str]] | None = None
     ignored: tuple[IgnoredId, ...] = ()
-    dropped: dict[str, list[str]] | None = None
+    dropped: Mapping[str, Sequence[str]] | None = None
     fault: str | None = None
 
     def fail(self, error: AppleError, headers: dict[str, str] | None = None) -> Reply:
@@ -93,7 +93,7 @@ class Exchange:
         collector stops tracking (a full journal then costs no collection time)."""
         parsed = self.parsed
         ids = None if parsed is None else tuple(parsed.ids.items())
-        added = _pairs(self.added)
+        added = ids if parsed is not None and self.added is parsed.ids else _pairs(self.added)
         return _new_record(
             JournalRecord,
             (
@@ -119,7 +119,7 @@ class Exchange:
         )
 
 
-def _pairs(mapping: dict[str, list[str]] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _pairs(mapping: Mapping[str, Sequence[str]] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return () if not mapping else tuple((key, tuple(values)) for key, values in mapping.items())
 
 
@@ -265,12 +265,14 @@ class Pipeline:
         return empty_reply(401)
 
     def check_developer_token(self, exchange: Exchange, headers: Headers) -> Reply | None:
-        result = self.developer_tokens.check(headers.get("authorization"), headers.get("origin"))
+        result = self.developer_tokens.check(
+            headers.get("authorization"), headers.get("origin"), exchange.time
+        )
         if isinstance(result, Rejection):
             exchange.reason = f"{result.reason}: {result.detail}"
             return self.unauthorized()
         limiter = self.mock.rate_limiter
-        if limiter is not None and not limiter.allow(result.team_id, self.mock.clock.now()):
+        if limiter is not None and not limiter.allow(result.team_id, exchange.time):
             exchange.rule = RateLimiter.RULE_ID
             retry_after = limiter.limit.retry_after
             extra = {"retry-after": str(retry_after)} if retry_after is not None else None

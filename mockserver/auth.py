@@ -122,7 +122,10 @@ class DeveloperTokenVerifier:
         self.signature_checks = 0
         self._cache: dict[str, tuple[DeveloperToken, Rejection | None]] = {}
 
-    def check(self, authorization: str | None, origin: str | None) -> DeveloperToken | Rejection:
+    def check(
+        self, authorization: str | None, origin: str | None, now: float | None = None
+    ) -> DeveloperToken | Rejection:
+        """The token, or why it is refused; ``now`` defaults to the clock's."""
         if authorization is None:
             return Rejection("missing", "no Authorization header")
         cached = self._cache.get(authorization)
@@ -134,7 +137,7 @@ class DeveloperTokenVerifier:
             if self.cache_size:
                 self._remember(authorization, cached)
         token, signature_rejection = cached
-        return self._check_time_and_origin(token, origin) or signature_rejection or token
+        return self._check_time_and_origin(token, origin, now) or signature_rejection or token
 
     def peek(self, authorization: str | None) -> tuple[str | None, str | None]:
         """(iss, kid) of a token without judging it: what rules may match on."""
@@ -197,9 +200,10 @@ class DeveloperTokenVerifier:
         return DeveloperToken(raw, header, claims, signing_input, signature)
 
     def _check_time_and_origin(
-        self, token: DeveloperToken, origin: str | None
+        self, token: DeveloperToken, origin: str | None, now: float | None
     ) -> Rejection | None:
-        now = self.clock.now()
+        if now is None:
+            now = self.clock.now()
         iat, exp = token.claims["iat"], token.claims["exp"]
         if iat > now + self.skew:
             return Rejection("iat", f"iat {iat} is in the future (now {int(now)})")

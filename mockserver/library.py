@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -63,7 +63,7 @@ class LibraryItem(NamedTuple):
 
 
 class AddResult(NamedTuple):
-    added: dict[str, list[str]]
+    added: Mapping[str, Sequence[str]]
     ignored: tuple[IgnoredId, ...]
     dropped: dict[str, list[str]]
 
@@ -122,43 +122,57 @@ class LibraryStore:
         self._users: dict[str, _UserLibrary] = {}
         self._lock = threading.Lock()
 
-    def add(self, user: str, addable: Mapping[str, Iterable[str]], now: float) -> AddResult:
-        added: dict[str, list[str]] = {}
-        dropped: dict[str, list[str]] = {}
-        ignored: list[IgnoredId] = []
+    def add(self, user: str, addable: Mapping[str, Sequence[str]], now: float) -> AddResult:
+        """Add ``addable`` (type -> catalog ids) to ``user``'s library. In an open catalog
+        every id is kept and ``added`` is ``addable`` itself."""
         policy = self.policy
-        open_catalog = policy.open
+        if policy.open:
+            kept: Mapping[str, Sequence[str]] = addable
+            ignored: list[IgnoredId] = []
+            dropped: dict[str, list[str]] = {}
+        else:
+            kept, ignored, dropped = self._decide(user, addable)
         with self._lock:
             library = self._users.get(user)
             if library is None:
                 library = self._users[user] = _UserLibrary()
             items = library.items
-            for type_, ids in addable.items():
-                kept = added[type_] = []
+            for type_, ids in kept.items():
                 for id_ in ids:
-                    if not open_catalog:
-                        reason = policy.refusal(type_, id_)
-                        if reason is not None:
-                            ignored.append(IgnoredId(type_, id_, reason))
-                            continue
-                        if policy.dropped(user, type_, id_):
-                            dropped.setdefault(type_, []).append(id_)
-                            continue
-                    kept.append(id_)
                     key = (type_, id_)
                     if key not in items:
-                        generation = library.generations.get(key, 0)
-                        prefix = LIBRARY_KINDS[type_][0]
                         items[key] = LibraryItem(
                             type_,
                             id_,
-                            _library_id(prefix, user, type_, id_, generation),
+                            _library_id(
+                                LIBRARY_KINDS[type_][0],
+                                user,
+                                type_,
+                                id_,
+                                library.generations.get(key, 0),
+                            ),
                             now,
                             now + self.visibility_delay,
                         )
-                if not kept:
-                    del added[type_]
-        return AddResult(added, tuple(ignored), dropped)
+        return AddResult(kept, tuple(ignored), dropped)
+
+    def _decide(
+        self, user: str, addable: Mapping[str, Sequence[str]]
+    ) -> tuple[dict[str, list[str]], list[IgnoredId], dict[str, list[str]]]:
+        policy = self.policy
+        kept: dict[str, list[str]] = {}
+        ignored: list[IgnoredId] = []
+        dropped: dict[str, list[str]] = {}
+        for type_, ids in addable.items():
+            for id_ in ids:
+                reason = policy.refusal(type_, id_)
+                if reason is not None:
+                    ignored.append(IgnoredId(type_, id_, reason))
+                elif policy.dropped(user, type_, id_):
+                    dropped.setdefault(type_, []).append(id_)
+                else:
+                    kept.setdefault(type_, []).append(id_)
+        return kept, ignored, dropped
 
     def items(
         self, user: str, type_: str | None = None, *, now: float | None = None

@@ -118,7 +118,9 @@ class QueryParser:
         self.supported_languages = settings.supported_languages
         self.default_language = settings.languages[settings.storefront]["default"]
         query_schema = schemas.document("query.schema.json")
-        self._known_keys = {f"ids[{t}]" for t in query_schema["$defs"]["resourceType"]["enum"]}
+        types = query_schema["$defs"]["resourceType"]["enum"]
+        self._known_keys = {f"ids[{t}]": t for t in types}
+        self._catalog_match = {t: self.shapes.catalog[t].match for t in types}
         self._language_tag = re.compile(query_schema["$defs"]["languageTag"]["pattern"])
         self._tolerated = frozenset(settings.tolerated_parameters)
         self._merge = settings.repeated_keys == "merge"
@@ -141,33 +143,43 @@ class QueryParser:
                     break
             else:
                 return None
-        document: dict[str, Any] = {}
+        ids: dict[str, tuple[str, ...]] = {}
+        extras: dict[str, str] = {}
         for piece in text.split("&"):
             if not piece:
                 continue
             key, _, value = piece.partition("=")
-            if key in self._known_keys:
+            type_ = self._known_keys.get(key)
+            if type_ is not None:
                 items = value.split(",")
                 if not value or "" in items:
                     return None
-                if key in document:
+                if type_ in ids:
                     if not self._merge:
                         return None
-                    document[key] = document[key] + items
+                    ids[type_] += tuple(items)
                 else:
-                    document[key] = items
+                    ids[type_] = tuple(items)
             elif key == "l" or key in self._tolerated:
-                if key in document:
+                if key in extras:
                     if not self._merge:
                         return None
                     continue
                 if key == "l" and not self._language_tag.match(value):
                     return None
-                document[key] = value
+                extras[key] = value
             else:
                 return None
-        if not any(key.startswith("ids[") for key in document):
+        if not ids:
             return None
+        language = extras.get("l")
+        catalog = self._catalog_match
+        if (language is None or language in self.supported_languages) and all(
+            all(map(catalog[type_], values)) for type_, values in ids.items()
+        ):  # the usual case: every id addable, nothing ignored
+            return ParsedQuery(ids, ids, (), language or self.default_language)
+        document: dict[str, Any] = {f"ids[{t}]": list(v) for t, v in ids.items()}
+        document.update(extras)
         result = self._accept(document)
         return result if isinstance(result, ParsedQuery) else None
 
