@@ -20,10 +20,14 @@ Message = MutableMapping[str, Any]
 
 
 def bare_app() -> Starlette:
-    """The baseline: a bare Starlette route answering 202 with an empty body."""
+    """The baseline: a bare Starlette route answering 202 with an empty body and the same
+    headers the fake's 202 carries (content-type as the contract requires, content-length):
+    the same bytes on the wire, so the difference is the fake's own work."""
 
     async def accept(request: Request) -> Response:
-        return Response(b"", status_code=202)
+        return Response(
+            b"", status_code=202, headers={"content-type": "application/json; charset=utf-8"}
+        )
 
     return Starlette(routes=[Route("/v1/me/library", accept, methods=["POST"])])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import anyio
 from starlette.applications import Starlette
@@ -29,7 +29,7 @@ from .config import Settings
 from .controller import MockController
 from .errors import AppleError, Reply, empty_reply, error_reply
 from .faults import FaultResponse, perform_fault
-from .journal import JournalEntry, fingerprint, pack_headers, unpack_headers
+from .journal import SEPARATOR, flatten, pack_headers
 from .library import LIBRARY_KINDS
 from .query import IgnoredId, ParsedQuery, QueryParser, decode_query
 from .rules import DEFAULT_ERRORS, Action, RateLimiter, RequestFacts
@@ -88,93 +88,32 @@ class Exchange:
         self.code, self.parameter, self.detail = error.code, error.parameter, error.detail
         return error_reply(error, headers=headers)
 
-    def record(self) -> JournalRecord:
-        """The journal's copy: tokens redacted, and only tuples of atoms, which the garbage
-        collector stops tracking (a full journal then costs no collection time)."""
+    def record(self) -> tuple[Any, ...]:
+        """The journal's copy: tokens redacted, and nothing but atoms and flat tuples of
+        strings, which the garbage collector stops tracking at its first look (a full
+        journal then costs no collection time). Fields as :class:`JournalRecord`'s; the ids
+        are re-read from the raw query when the entry is made; ``added`` is None when every
+        id was added."""
         parsed = self.parsed
-        ids = None if parsed is None else tuple(parsed.ids.items())
-        added = ids if parsed is not None and self.added is parsed.ids else _pairs(self.added)
-        return _new_record(
-            JournalRecord,
-            (
-                self.seq,
-                self.time,
-                self.method,
-                self.path,
-                self.query,
-                pack_headers(self.headers),
-                self.user,
-                self.status,
-                self.code,
-                self.parameter,
-                self.detail,
-                self.reason,
-                self.rule,
-                ids,
-                ids if added == ids else added,  # usually the same: keep one copy
-                tuple((i.type, i.id, i.reason) for i in self.ignored),
-                _pairs(self.dropped),
-                self.fault,
-            ),
-        )
-
-
-def _pairs(mapping: Mapping[str, Sequence[str]] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return () if not mapping else tuple((key, tuple(values)) for key, values in mapping.items())
-
-
-_new_record = tuple.__new__  # a NamedTuple's own __new__ is a slower Python function
-
-
-class JournalRecord(NamedTuple):
-    """One journaled request as kept in the ring; :meth:`entry` makes the public view."""
-
-    seq: int
-    time: float
-    method: str
-    path: str
-    query: bytes
-    headers: bytes
-    user: str | None
-    status: int
-    code: str | None
-    parameter: str | None
-    detail: str | None
-    reason: str | None
-    rule: str | None
-    ids: tuple[tuple[str, tuple[str, ...]], ...] | None
-    added: tuple[tuple[str, tuple[str, ...]], ...]
-    ignored: tuple[tuple[str, str, str], ...]
-    dropped: tuple[tuple[str, tuple[str, ...]], ...]
-    fault: str | None
-
-    def entry(self) -> JournalEntry:
-        if self.ids is not None:
-            ids = {t: list(v) for t, v in self.ids}
-        else:
-            ids = {}
-            for key, value in decode_query(self.query):
-                if key.startswith("ids[") and key.endswith("]"):
-                    ids.setdefault(key[4:-1], []).extend(value.split(",") if value else [])
-        return JournalEntry(
-            seq=self.seq,
-            time=self.time,
-            method=self.method,
-            path=self.path,
-            query=self.query.decode("latin-1"),
-            headers=unpack_headers(self.headers),
-            ids=ids,
-            status=self.status,
-            code=self.code,
-            parameter=self.parameter,
-            detail=self.detail,
-            reason=self.reason,
-            rule=self.rule,
-            user=fingerprint(self.user),
-            added={t: list(v) for t, v in self.added},
-            ignored=[{"type": t, "id": i, "reason": r} for t, i, r in self.ignored],
-            dropped={t: list(v) for t, v in self.dropped},
-            fault=self.fault,
+        everything = parsed is not None and self.added is parsed.ids
+        return (
+            self.seq,
+            self.time,
+            self.method,
+            self.path,
+            self.query,
+            pack_headers(self.headers),
+            self.user,
+            self.status,
+            self.code,
+            self.parameter,
+            self.detail,
+            self.reason,
+            self.rule,
+            None if everything else flatten(self.added),
+            tuple(SEPARATOR.join(item) for item in self.ignored) if self.ignored else (),
+            flatten(self.dropped),
+            self.fault,
         )
 
 

@@ -6,18 +6,21 @@ import hashlib
 import itertools
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple
 
 from .auth import redact
+from .query import decode_query
 
 __all__ = [
     "SECRET_HEADERS",
+    "SEPARATOR",
     "Journal",
     "JournalEntry",
-    "Record",
+    "JournalRecord",
     "fingerprint",
+    "flatten",
     "pack_headers",
     "redact_headers",
     "unpack_headers",
@@ -61,9 +64,6 @@ class JournalEntry:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
-    def entry(self) -> JournalEntry:
-        return self
-
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> JournalEntry:
         return cls(**data)
@@ -90,26 +90,75 @@ def unpack_headers(packed: bytes) -> dict[str, str]:
     return headers
 
 
-class Record(Protocol):
-    """What the journal keeps per request: cheap to append, turned into a
-    :class:`JournalEntry` (redacted) only when read. ``user`` is the raw Music-User-Token."""
+SEPARATOR = "\x00"
 
-    @property
-    def seq(self) -> int: ...
-    @property
-    def method(self) -> str: ...
-    @property
-    def path(self) -> str: ...
-    @property
-    def status(self) -> int: ...
-    @property
-    def code(self) -> str | None: ...
-    @property
-    def rule(self) -> str | None: ...
-    @property
-    def user(self) -> str | None: ...
 
-    def entry(self) -> JournalEntry: ...
+def flatten(mapping: Mapping[str, Sequence[str]] | None) -> tuple[str, ...]:
+    if not mapping:
+        return ()
+    return tuple(f"{type_}{SEPARATOR}{id_}" for type_, ids in mapping.items() for id_ in ids)
+
+
+def _unflatten(items: tuple[str, ...]) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for item in items:
+        type_, _, id_ = item.partition(SEPARATOR)
+        result.setdefault(type_, []).append(id_)
+    return result
+
+
+class JournalRecord(NamedTuple):
+    """A view of one journaled request. The ring keeps the same fields as a plain tuple: the
+    garbage collector stops tracking an exact tuple of atoms, never a NamedTuple instance."""
+
+    seq: int
+    time: float
+    method: str
+    path: str
+    query: bytes
+    headers: bytes
+    user: str | None
+    status: int
+    code: str | None
+    parameter: str | None
+    detail: str | None
+    reason: str | None
+    rule: str | None
+    added: tuple[str, ...] | None
+    ignored: tuple[str, ...]
+    dropped: tuple[str, ...]
+    fault: str | None
+
+    def entry(self) -> JournalEntry:
+        ids: dict[str, list[str]] = {}
+        for key, value in decode_query(self.query):
+            if key.startswith("ids[") and key.endswith("]"):
+                ids.setdefault(key[4:-1], []).extend(value.split(",") if value else [])
+        return JournalEntry(
+            seq=self.seq,
+            time=self.time,
+            method=self.method,
+            path=self.path,
+            query=self.query.decode("latin-1"),
+            headers=unpack_headers(self.headers),
+            ids=ids,
+            status=self.status,
+            code=self.code,
+            parameter=self.parameter,
+            detail=self.detail,
+            reason=self.reason,
+            rule=self.rule,
+            user=fingerprint(self.user),
+            added={t: list(v) for t, v in ids.items()}
+            if self.added is None
+            else _unflatten(self.added),
+            ignored=[
+                dict(zip(("type", "id", "reason"), item.split(SEPARATOR), strict=True))
+                for item in self.ignored
+            ],
+            dropped=_unflatten(self.dropped),
+            fault=self.fault,
+        )
 
 
 def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -117,6 +166,9 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     for name, value in headers:
         result[name] = (redact(value) or "") if name in SECRET_HEADERS else value
     return result
+
+
+_USER = JournalRecord._fields.index("user")
 
 
 class Journal:
@@ -129,7 +181,7 @@ class Journal:
         if size < 1:
             raise ValueError(f"size={size} must be >= 1")
         self.size = size
-        self._entries: deque[Record] = deque(maxlen=size)
+        self._entries: deque[tuple[Any, ...]] = deque(maxlen=size)
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         self.total = 0
@@ -147,7 +199,8 @@ class Journal:
     def next_seq(self) -> int:
         return next(self._seq)  # itertools.count is atomic under the GIL
 
-    def append(self, record: Record) -> None:
+    def append(self, record: tuple[Any, ...]) -> None:
+        """Keep ``record``: a plain tuple with :class:`JournalRecord`'s fields."""
         with self._lock:
             if len(self._entries) == self.size:
                 self.overflow += 1
@@ -169,10 +222,10 @@ class Journal:
         user_token: str | None = None,
         since: int | None = None,
         limit: int | None = None,
-    ) -> list[Record]:
+    ) -> list[JournalRecord]:
         """Records in arrival order; ``since`` keeps seq > since, ``limit`` the last N."""
         with self._lock:
-            snapshot = list(self._entries)
+            snapshot = list(map(JournalRecord._make, self._entries))
         result = [
             record
             for record in snapshot
@@ -194,8 +247,9 @@ class Journal:
             if user_token is None:
                 self._entries.clear()
                 return
+            user = _USER
             self._entries = deque(
-                (r for r in self._entries if r.user != user_token), maxlen=self.size
+                (r for r in self._entries if r[user] != user_token), maxlen=self.size
             )
 
     def stats(self) -> dict[str, int]:

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from starlette.types import ASGIApp, Message
 
@@ -29,6 +30,50 @@ from mockserver import (
 from mockserver.schemas import load_schemas
 
 pytest_plugins = ["pytester"]
+
+#: Pieces that, strung together, reach every corner of the query parser.
+QUERY_FRAGMENTS = st.sampled_from(
+    [
+        "ids",
+        "[",
+        "]",
+        "%5B",
+        "%5D",
+        "%5b",
+        "%2C",
+        "%2c",
+        "%25",
+        "%",
+        "%ZZ",
+        "%FF",
+        "songs",
+        "albums",
+        "music-videos",
+        "playlists",
+        "artists",
+        "=",
+        "&",
+        ",",
+        "1564531202",
+        "pl.u-06oxDj6to1qMmx",
+        "i.abc",
+        "l",
+        "en-US",
+        "zh-Hans-CN",
+        "fr-FR",
+        "en_US",
+        "representation",
+        "format",
+        "+",
+        " ",
+        "\u00e9",
+        "\x00",
+        "?",
+        "#",
+        "/",
+        "x",
+    ]
+)
 
 USER_TOKEN = "user-token-1"
 
@@ -104,9 +149,10 @@ def call_asgi(
     return Reply(start["status"], response_headers, content)
 
 
-class AsgiCaller:
-    def __init__(self, app: ASGIApp, default_headers: Mapping[str, str]) -> None:
-        self.app = app
+class _BaseCaller:
+    """Default headers, overridable per call (a None value removes one)."""
+
+    def __init__(self, default_headers: Mapping[str, str]) -> None:
         self.default_headers = default_headers
 
     def __call__(
@@ -117,25 +163,28 @@ class AsgiCaller:
         headers: Mapping[str, str | None] | None = None,
         body: bytes = b"",
     ) -> Reply:
-        merged = _merge(self.default_headers, headers)
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in merged.items()]
+        return self.send(method, target, _merge(self.default_headers, headers), body)
+
+    def send(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        raise NotImplementedError
+
+
+class AsgiCaller(_BaseCaller):
+    def __init__(self, app: ASGIApp, default_headers: Mapping[str, str]) -> None:
+        super().__init__(default_headers)
+        self.app = app
+
+    def send(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
         return call_asgi(self.app, method, target, raw, body)
 
 
-class LiveCaller:
+class LiveCaller(_BaseCaller):
     def __init__(self, server: LiveServer, default_headers: Mapping[str, str]) -> None:
+        super().__init__(default_headers)
         self.server = server
-        self.default_headers = default_headers
 
-    def __call__(
-        self,
-        target: str,
-        *,
-        method: str = "POST",
-        headers: Mapping[str, str | None] | None = None,
-        body: bytes = b"",
-    ) -> Reply:
-        merged = _merge(self.default_headers, headers)
+    def send(self, method: str, target: str, merged: dict[str, str], body: bytes) -> Reply:
         connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
         try:
             has_host = any(k.lower() == "host" for k in merged)

@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from mockserver import create_app, mint_developer_token
 from mockserver.schemas import load_schemas
 
-from conftest import call_asgi
+from conftest import QUERY_FRAGMENTS, call_asgi
 
 APP = create_app()
 STRICT_APP = create_app(
@@ -24,42 +24,8 @@ STRICT_APP = create_app(
 TOKEN = mint_developer_token(lifetime=24 * 3600)
 ERRORS: Draft202012Validator = load_schemas().validator("errors.schema.json")
 
-FRAGMENTS = st.sampled_from(
-    [
-        "ids",
-        "[",
-        "]",
-        "%5B",
-        "%5D",
-        "%5b",
-        "songs",
-        "albums",
-        "music-videos",
-        "playlists",
-        "artists",
-        "=",
-        "&",
-        ",",
-        "%2C",
-        "1564531202",
-        "pl.u-06oxDj6to1qMmx",
-        "i.abc",
-        "l",
-        "en-US",
-        "%",
-        "%ZZ",
-        "%FF",
-        "+",
-        " ",
-        "\u00e9",
-        "\x00",
-        "?",
-        "#",
-        "/",
-    ]
-)
 QUERIES = st.one_of(
-    st.lists(FRAGMENTS, max_size=20).map("".join),
+    st.lists(QUERY_FRAGMENTS, max_size=20).map("".join),
     st.text(alphabet=st.characters(max_codepoint=255), max_size=200),
 )
 HEADER_VALUES = st.one_of(

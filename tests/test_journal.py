@@ -110,17 +110,9 @@ def test_appends_are_exact_under_threads() -> None:
 
     def write() -> None:
         for _ in range(2_000):
+            seq = journal.next_seq()
             journal.append(
-                JournalEntry(
-                    seq=journal.next_seq(),
-                    time=0,
-                    method="POST",
-                    path="/",
-                    query="",
-                    headers={},
-                    ids={},
-                    status=202,
-                )
+                (seq, 0.0, "POST", "/", b"", b"", None, 202, *([None] * 6), (), (), None)
             )
 
     threads = [threading.Thread(target=write) for _ in range(8)]

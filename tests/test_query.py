@@ -18,6 +18,8 @@ from pytest_plugin.strategies import (
     library_add_queries,
 )
 
+from conftest import QUERY_FRAGMENTS
+
 
 def parse(raw: str, **settings: Any) -> ParsedQuery | AppleError:
     return QueryParser(Settings(**settings), load_schemas()).parse(raw.encode("latin-1"))
@@ -152,45 +154,10 @@ def test_long_values_are_clipped_in_details() -> None:
 
 # --- the fast path agrees with the schema ---------------------------------------------------------
 
-_PIECES = st.sampled_from(
-    [
-        "ids",
-        "[",
-        "]",
-        "%5B",
-        "%5D",
-        "%5b",
-        "%2C",
-        "%2c",
-        "%25",
-        "%",
-        "songs",
-        "albums",
-        "playlists",
-        "music-videos",
-        "artists",
-        "=",
-        "&",
-        ",",
-        "1564531202",
-        "pl.u-abc",
-        "i.abc",
-        "l",
-        "en-US",
-        "zh-Hans-CN",
-        "fr-FR",
-        "en_US",
-        "representation",
-        "format",
-        "+",
-        "\u00e9",
-        "x",
-    ]
-)
 _QUERIES = st.one_of(
     library_add_queries(id_groups(ignored=True), extras=True).map(lambda q: q.query),
     invalid_library_add_queries().map(lambda q: q.query),
-    st.lists(_PIECES, max_size=25).map("".join),
+    st.lists(QUERY_FRAGMENTS, max_size=25).map("".join),
 )
 _PARSERS = [
     QueryParser(Settings(**changes), load_schemas())
