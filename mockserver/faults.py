@@ -15,7 +15,7 @@ from .errors import MockServerError
 from .rules import DEFAULT_ERRORS, Action
 
 if TYPE_CHECKING:
-    from .app import Exchange
+    from .pipeline import Exchange
 
 __all__ = ["FaultResponse", "TransportFault", "perform_fault"]
 
