@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 
 from mockserver import create_app
 from mockserver.journal import JournalRecord
@@ -20,7 +21,7 @@ def test_read_headers_keeps_the_first_of_repeated_headers() -> None:
 
 def exchange(query: bytes, token: str) -> Exchange:
     headers = [(b"authorization", f"Bearer {token}".encode()), (b"music-user-token", b"user-1")]
-    return Exchange(1, 0.0, "POST", "/v1/me/library", query, headers)
+    return Exchange(1, time.time(), "POST", "/v1/me/library", query, headers)
 
 
 def test_records_are_exact_tuples_the_gc_can_forget(developer_token: str) -> None:
