@@ -36,8 +36,9 @@ def _library_id(prefix: str, *parts: object) -> str:
 
 
 class LibraryItem(NamedTuple):
-    """One item in a user's library, shaped for the read-back endpoints. (A tuple of
-    atoms: the garbage collector stops tracking it, so large libraries cost no GC time.)"""
+    """One item in a user's library, shaped for the read-back endpoints. The store keeps the
+    same fields as a plain tuple, which the garbage collector stops tracking (it never does
+    for a NamedTuple instance), so a large library costs no collection time."""
 
     type: str
     catalog_id: str
@@ -107,7 +108,7 @@ class CatalogPolicy:
 
 @dataclass
 class _UserLibrary:
-    items: dict[tuple[str, str], LibraryItem] = field(default_factory=dict)
+    items: dict[tuple[str, str], tuple[str, str, str, float, float]] = field(default_factory=dict)
     generations: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
@@ -141,7 +142,7 @@ class LibraryStore:
                 for id_ in ids:
                     key = (type_, id_)
                     if key not in items:
-                        items[key] = LibraryItem(
+                        items[key] = (
                             type_,
                             id_,
                             _library_id(
@@ -182,12 +183,12 @@ class LibraryStore:
             library = self._users.get(user)
             if library is None:
                 return []
-            return [
-                item
-                for item in library.items.values()
-                if (type_ is None or item.type == type_)
-                and (now is None or item.visible_at <= now)
-            ]
+            values = list(library.items.values())
+        return [
+            item
+            for item in map(LibraryItem._make, values)
+            if (type_ is None or item.type == type_) and (now is None or item.visible_at <= now)
+        ]
 
     def remove(self, user: str, type_: str, catalog_id: str) -> bool:
         with self._lock:
@@ -209,8 +210,12 @@ class LibraryStore:
             for type_, ids in contents.items():
                 prefix = LIBRARY_KINDS[type_][0]
                 for id_ in ids:
-                    library.items[(type_, id_)] = LibraryItem(
-                        type_, id_, _library_id(prefix, user, type_, id_, 0), now, now
+                    library.items[(type_, id_)] = (
+                        type_,
+                        id_,
+                        _library_id(prefix, user, type_, id_, 0),
+                        now,
+                        now,
                     )
             self._users[user] = library
 

@@ -77,8 +77,8 @@ class Exchange:
 
     def record(self) -> tuple[Any, ...]:
         """The journal's copy: tokens redacted, and nothing but atoms and flat tuples of
-        strings, which the garbage collector stops tracking at its first look (a full
-        journal then costs no collection time). Fields as :class:`JournalRecord`'s; the ids
+        strings, which the garbage collector soon stops tracking (a full journal then
+        costs no collection time). Fields as :class:`JournalRecord`'s; the ids
         are re-read from the raw query when the entry is made; ``added`` is None when every
         id was added."""
         parsed = self.parsed
