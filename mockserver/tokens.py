@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,6 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 __all__ = [
     "DEFAULT_KEY_ID",
     "DEFAULT_TEAM_ID",
+    "b64url",
+    "forge_token",
     "generate_private_key",
     "load_or_create_private_key",
     "load_private_key",
@@ -96,4 +100,28 @@ def mint_developer_token(
         key or generate_private_key(),
         algorithm="ES256",
         headers={"kid": key_id, **(extra_header or {})},
+    )
+
+
+def b64url(data: bytes) -> str:
+    """Unpadded base64url, as JWTs use it."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def forge_token(
+    header: Mapping[str, Any], claims: Mapping[str, Any], signature: bytes = b"\x01" * 64
+) -> str:
+    """A compact JWS with any header and claims and a made-up signature (64 bytes, the raw
+    ES256 size, by default): for exercising the fake's refusals, never accepted where
+    signatures are verified.
+
+    >>> forge_token({"alg": "none"}, {}, b"").endswith(".")
+    True
+    """
+    return ".".join(
+        [
+            b64url(json.dumps(header).encode()),
+            b64url(json.dumps(claims).encode()),
+            b64url(signature),
+        ]
     )

@@ -8,8 +8,6 @@ parameters, and no misbehaviour.
 
 from __future__ import annotations
 
-import base64
-import json
 import string
 import time
 from collections.abc import Mapping, Sequence
@@ -24,7 +22,7 @@ from hypothesis.errors import InvalidArgument
 from mockserver import RESOURCE_TYPES, load_schemas
 from mockserver.config import DEFAULT_LANGUAGES
 from mockserver.query import IdShapes
-from mockserver.tokens import generate_private_key, mint_developer_token
+from mockserver.tokens import forge_token, generate_private_key, mint_developer_token
 
 from .tokens import TokenFactory
 
@@ -344,10 +342,6 @@ TOKEN_FAULTS = (
 )
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def invalid_developer_tokens(
     key: ec.EllipticCurvePrivateKey | None = None,
 ) -> st.SearchStrategy[tuple[str, str]]:
@@ -357,13 +351,6 @@ def invalid_developer_tokens(
     if key is not None and not isinstance(key, ec.EllipticCurvePrivateKey):
         raise InvalidArgument(f"key={key!r} must be an EC private key (P-256)")
     factory = TokenFactory(key)
-
-    def forged(
-        header: dict[str, Any], claims: dict[str, Any], signature: bytes = b"\x01" * 64
-    ) -> str:
-        return ".".join(
-            [_b64(json.dumps(header).encode()), _b64(json.dumps(claims).encode()), _b64(signature)]
-        )
 
     def claims(**changes: Any) -> dict[str, Any]:
         now = int(time.time())
@@ -378,13 +365,15 @@ def invalid_developer_tokens(
     cases: list[st.SearchStrategy[tuple[str, str]]] = [
         garbage.map(lambda s: (s or "x", "structure")),
         st.sampled_from(["HS256", "RS256", "ES384", "none"]).map(
-            lambda alg: (forged({**header, "alg": alg}, claims()), "alg")
+            lambda alg: (forge_token({**header, "alg": alg}, claims()), "alg")
         ),
-        st.one_of(short, long).map(lambda kid: (forged({**header, "kid": kid}, claims()), "kid")),
-        st.one_of(short, long).map(lambda iss: (forged(header, claims(iss=iss)), "iss")),
+        st.one_of(short, long).map(
+            lambda kid: (forge_token({**header, "kid": kid}, claims()), "kid")
+        ),
+        st.one_of(short, long).map(lambda iss: (forge_token(header, claims(iss=iss)), "iss")),
         st.integers(600, 10**6).map(
             lambda ahead: (
-                forged(
+                forge_token(
                     header, claims(iat=int(time.time()) + ahead, exp=int(time.time()) + ahead + 60)
                 ),
                 "iat",
@@ -392,14 +381,17 @@ def invalid_developer_tokens(
         ),
         st.integers(1, 10**6).map(
             lambda ago: (
-                forged(
+                forge_token(
                     header, claims(iat=int(time.time()) - ago - 60, exp=int(time.time()) - ago)
                 ),
                 "exp",
             )
         ),
         st.integers(3600, 10**7).map(
-            lambda over: (forged(header, claims(exp=int(time.time()) + 15_777_000 + over)), "exp")
+            lambda over: (
+                forge_token(header, claims(exp=int(time.time()) + 15_777_000 + over)),
+                "exp",
+            )
         ),
         st.just("https://allowed.example").map(lambda o: (factory.wrong_origin(o), "origin")),
         st.just(None).map(lambda _: (factory.der_signature(), "signature-shape")),

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import base64
 import itertools
-import json
 import time
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from mockserver.tokens import generate_private_key, mint_developer_token, public_key_pem
+from mockserver.tokens import (
+    b64url,
+    forge_token,
+    generate_private_key,
+    mint_developer_token,
+    public_key_pem,
+)
 
 __all__ = ["TokenFactory"]
 
 _users = itertools.count(1)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 class TokenFactory:
@@ -76,9 +77,8 @@ class TokenFactory:
     def unsigned(self) -> str:
         """alg none, no signature."""
         now = int(time.time())
-        header = _b64(json.dumps({"alg": "none", "kid": "MOCKKEY001"}).encode())
-        claims = _b64(json.dumps({"iss": "MOCKTEAM01", "iat": now, "exp": now + 3600}).encode())
-        return f"{header}.{claims}."
+        claims = {"iss": "MOCKTEAM01", "iat": now, "exp": now + 3600}
+        return forge_token({"alg": "none", "kid": "MOCKKEY001"}, claims, b"")
 
     def wrong_origin(self, allowed: str = "https://allowed.example") -> str:
         """Restricted to ``allowed``: any request without that Origin is refused."""
@@ -95,7 +95,7 @@ class TokenFactory:
         der = encode_dss_signature(
             int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
         )
-        return f"{header}.{claims}.{_b64(der)}"
+        return f"{header}.{claims}.{b64url(der)}"
 
     def user(self) -> str:
         """A fresh, unique Music-User-Token."""

@@ -7,7 +7,7 @@ import http.client
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -97,17 +97,6 @@ class Reply:
         return errors[0]  # type: ignore[no-any-return]
 
 
-class Caller(Protocol):
-    def __call__(
-        self,
-        target: str,
-        *,
-        method: str = "POST",
-        headers: Mapping[str, str | None] | None = None,
-        body: bytes = b"",
-    ) -> Reply: ...
-
-
 def call_asgi(
     app: ASGIApp, method: str, target: str, headers: list[tuple[bytes, bytes]], body: bytes = b""
 ) -> Reply:
@@ -149,7 +138,7 @@ def call_asgi(
     return Reply(start["status"], response_headers, content)
 
 
-class _BaseCaller:
+class Caller:
     """Default headers, overridable per call (a None value removes one)."""
 
     def __init__(self, default_headers: Mapping[str, str]) -> None:
@@ -169,7 +158,7 @@ class _BaseCaller:
         raise NotImplementedError
 
 
-class AsgiCaller(_BaseCaller):
+class AsgiCaller(Caller):
     def __init__(self, app: ASGIApp, default_headers: Mapping[str, str]) -> None:
         super().__init__(default_headers)
         self.app = app
@@ -179,7 +168,7 @@ class AsgiCaller(_BaseCaller):
         return call_asgi(self.app, method, target, raw, body)
 
 
-class LiveCaller(_BaseCaller):
+class LiveCaller(Caller):
     def __init__(self, server: LiveServer, default_headers: Mapping[str, str]) -> None:
         super().__init__(default_headers)
         self.server = server

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from typing import Any
@@ -10,27 +9,16 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from jsonschema import Draft202012Validator
 
 from mockserver import MAX_TOKEN_LIFETIME, ManualClock, Settings, mint_developer_token, redact
 from mockserver.auth import DeveloperTokenVerifier, Rejection
 from mockserver.schemas import load_schemas
-from mockserver.tokens import generate_private_key, public_key_pem
+from mockserver.tokens import b64url, forge_token, generate_private_key, public_key_pem
+from pytest_plugin import TokenFactory
 
 from conftest import USER_TOKEN, Caller, Serve
 from test_app import JSON_UTF8, SONGS, assert_error
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def forge(header: dict[str, Any], claims: dict[str, Any], signature: bytes = b"\x01" * 64) -> str:
-    """A token with arbitrary header/claims and a raw signature of the right shape."""
-    return ".".join(
-        [b64(json.dumps(header).encode()), b64(json.dumps(claims).encode()), b64(signature)]
-    )
 
 
 def claims(**changes: Any) -> dict[str, Any]:
@@ -52,11 +40,7 @@ def assert_unauthorized(reply: Any) -> None:
 
 
 def der_signed(key: ec.EllipticCurvePrivateKey) -> str:
-    token = mint_developer_token(key)
-    head, body, sig = token.split(".")
-    raw = base64.urlsafe_b64decode(sig + "==")
-    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
-    return f"{head}.{body}.{b64(encode_dss_signature(r, s))}"
+    return TokenFactory(key).der_signature()
 
 
 REJECTED_TOKENS = {
@@ -65,23 +49,23 @@ REJECTED_TOKENS = {
     "two segments": "Bearer abc.def",
     "not base64 json": "Bearer abc.def.ghi",
     "claims not an object": "Bearer "
-    + ".".join([b64(json.dumps(HEADER).encode()), b64(b"[1]"), b64(b"\x01" * 64)]),
-    "alg HS256": "Bearer " + forge({**HEADER, "alg": "HS256"}, claims()),
-    "alg none, unsigned": "Bearer " + forge({**HEADER, "alg": "none"}, claims(), b""),
-    "no kid": "Bearer " + forge({"alg": "ES256"}, claims()),
-    "kid of 9": "Bearer " + forge({**HEADER, "kid": "KEYID1234"}, claims()),
-    "iss of 11": "Bearer " + forge(HEADER, claims(iss="TEAMID12345")),
-    "no iat": "Bearer " + forge(HEADER, {k: v for k, v in claims().items() if k != "iat"}),
-    "exp not a number": "Bearer " + forge(HEADER, claims(exp="tomorrow")),
+    + ".".join([b64url(json.dumps(HEADER).encode()), b64url(b"[1]"), b64url(b"\x01" * 64)]),
+    "alg HS256": "Bearer " + forge_token({**HEADER, "alg": "HS256"}, claims()),
+    "alg none, unsigned": "Bearer " + forge_token({**HEADER, "alg": "none"}, claims(), b""),
+    "no kid": "Bearer " + forge_token({"alg": "ES256"}, claims()),
+    "kid of 9": "Bearer " + forge_token({**HEADER, "kid": "KEYID1234"}, claims()),
+    "iss of 11": "Bearer " + forge_token(HEADER, claims(iss="TEAMID12345")),
+    "no iat": "Bearer " + forge_token(HEADER, {k: v for k, v in claims().items() if k != "iat"}),
+    "exp not a number": "Bearer " + forge_token(HEADER, claims(exp="tomorrow")),
     "iat in the future": "Bearer "
-    + forge(HEADER, claims(iat=int(time.time()) + 3600, exp=int(time.time()) + 7200)),
+    + forge_token(HEADER, claims(iat=int(time.time()) + 3600, exp=int(time.time()) + 7200)),
     "expired": "Bearer "
-    + forge(HEADER, claims(iat=int(time.time()) - 7200, exp=int(time.time()) - 1)),
+    + forge_token(HEADER, claims(iat=int(time.time()) - 7200, exp=int(time.time()) - 1)),
     "exp past the ceiling": "Bearer "
-    + forge(HEADER, claims(exp=int(time.time()) + MAX_TOKEN_LIFETIME + 120)),
+    + forge_token(HEADER, claims(exp=int(time.time()) + MAX_TOKEN_LIFETIME + 120)),
     "exp before iat": "Bearer "
-    + forge(HEADER, claims(iat=int(time.time()), exp=int(time.time()) - 10)),
-    "empty signature": "Bearer " + forge(HEADER, claims(), b""),
+    + forge_token(HEADER, claims(iat=int(time.time()), exp=int(time.time()) - 10)),
+    "empty signature": "Bearer " + forge_token(HEADER, claims(), b""),
     "DER signature": "Bearer " + der_signed(generate_private_key()),
 }
 
@@ -94,12 +78,12 @@ def test_rejected_developer_tokens_get_401_with_empty_body(
 
 
 def test_structurally_valid_token_passes_without_keys(call: Caller) -> None:
-    assert call(SONGS, headers=bearer(forge(HEADER, claims()))).status == 202
+    assert call(SONGS, headers=bearer(forge_token(HEADER, claims()))).status == 202
 
 
 def test_exp_at_the_ceiling_is_accepted(serve: Serve) -> None:
     clock = ManualClock(1_800_000_000)
-    token = forge(
+    token = forge_token(
         HEADER,
         {"iss": "TEAMID1234", "iat": 1_800_000_000, "exp": 1_800_000_000 + MAX_TOKEN_LIFETIME},
     )
@@ -111,7 +95,7 @@ def test_exp_at_the_ceiling_is_accepted(serve: Serve) -> None:
 
 def test_token_expires_on_the_clock(serve: Serve) -> None:
     clock = ManualClock(1_800_000_000)
-    token = forge(HEADER, {"iss": "TEAMID1234", "iat": 1_800_000_000, "exp": 1_800_000_100})
+    token = forge_token(HEADER, {"iss": "TEAMID1234", "iat": 1_800_000_000, "exp": 1_800_000_100})
     app_call = serve(clock=clock)
     assert app_call(SONGS, headers=bearer(token)).status == 202
     clock.advance(100)
@@ -149,7 +133,7 @@ class TestOrigin:
 
     @pytest.fixture
     def token(self) -> str:
-        return forge(HEADER, claims(origin=[self.ORIGIN, "https://other.example.com"]))
+        return forge_token(HEADER, claims(origin=[self.ORIGIN, "https://other.example.com"]))
 
     def test_matching_origin_passes(self, call: Caller, token: str) -> None:
         assert call(SONGS, headers={**bearer(token), "Origin": self.ORIGIN}).status == 202
@@ -186,7 +170,7 @@ class TestSignatureVerification:
         self, serve: Serve, key: ec.EllipticCurvePrivateKey
     ) -> None:
         app_call = serve(developer_keys=[public_key_pem(key)])
-        assert_unauthorized(app_call(SONGS, headers=bearer(forge(HEADER, claims()))))
+        assert_unauthorized(app_call(SONGS, headers=bearer(forge_token(HEADER, claims()))))
 
     def test_jwk_keys_are_accepted(self, serve: Serve, key: ec.EllipticCurvePrivateKey) -> None:
         jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
@@ -326,11 +310,17 @@ def verifier(**changes: Any) -> DeveloperTokenVerifier:
         (REJECTED_TOKENS["expired"], "exp"),
         (REJECTED_TOKENS["exp past the ceiling"], "exp"),
         (REJECTED_TOKENS["DER signature"], "signature-shape"),
-        ("Bearer " + forge({**HEADER, "alg": "HS256", "kid": "short"}, claims(iss="x")), "alg"),
-        ("Bearer " + forge({**HEADER, "kid": "short"}, claims(iss="x")), "kid"),
-        ("Bearer " + forge(HEADER, claims(iss="x", exp=0)), "iss"),
-        ("Bearer " + forge(HEADER, claims(exp=0), b"short"), "exp"),
-        ("Bearer " + forge(HEADER, claims(origin=["https://a.example"]), b"short"), "origin"),
+        (
+            "Bearer " + forge_token({**HEADER, "alg": "HS256", "kid": "short"}, claims(iss="x")),
+            "alg",
+        ),
+        ("Bearer " + forge_token({**HEADER, "kid": "short"}, claims(iss="x")), "kid"),
+        ("Bearer " + forge_token(HEADER, claims(iss="x", exp=0)), "iss"),
+        ("Bearer " + forge_token(HEADER, claims(exp=0), b"short"), "exp"),
+        (
+            "Bearer " + forge_token(HEADER, claims(origin=["https://a.example"]), b"short"),
+            "origin",
+        ),
     ],
 )
 def test_rejection_reasons_follow_the_contract_order(authorization: str, reason: str) -> None:
@@ -351,7 +341,7 @@ def test_signature_is_verified_once_per_token() -> None:
 def test_token_cache_is_bounded() -> None:
     checker = verifier(token_cache_size=4)
     for index in range(10):
-        checker.check("Bearer " + forge(HEADER, claims(nonce=index)), None)
+        checker.check("Bearer " + forge_token(HEADER, claims(nonce=index)), None)
     assert len(checker._cache) <= 4
 
 
