@@ -12,12 +12,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import inprocess, live, soak, startup, strategies, tokens
+from . import inprocess, live, peers, soak, startup, strategies, tokens
 from .harness import Report
 
 SUITES: dict[str, Callable[..., None]] = {
     "inprocess": inprocess.run,
     "live": live.run,
+    "peers": peers.run,
     "soak": soak.run,
     "startup": startup.run,
     "strategies": strategies.run,
@@ -26,6 +27,7 @@ SUITES: dict[str, Callable[..., None]] = {
 QUICK: dict[str, dict[str, object]] = {
     "inprocess": {"count": 5_000},
     "live": {"seconds": 2.0, "rounds": 1},
+    "peers": {"seconds": 2.0},
     "soak": {"requests": 120_000},
     "startup": {"spawns": 2, "resets": 200},
     "strategies": {"examples": 100},
