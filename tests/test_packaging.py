@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import site
 import subprocess
 import sys
 import venv
@@ -59,10 +60,18 @@ def test_wheel_installed_in_a_fresh_venv_serves_with_its_own_schemas(tmp_path: P
     )
     (wheel,) = wheels.glob("apple_music_mock-*.whl")
     env_dir = tmp_path / "venv"
-    # System site-packages provide the dependencies offline; the wheel itself is installed
-    # into the venv, which shadows any editable install of the source tree.
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
+    # The dependencies come from this interpreter's site-packages (offline); listing them in
+    # a .pth adds the folders without running their own .pth files, so an editable install
+    # of the source tree there stays invisible to the fresh venv.
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(purelib, "dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     subprocess.run(
         [
             sys.executable,
