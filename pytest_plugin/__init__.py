@@ -1,18 +1,19 @@
 """pytest plugin and Hypothesis strategies for apple-music-mock.
 
-Importing this package imports neither Hypothesis nor respx: the respx route loads on first
-use, and the strategies live in :mod:`pytest_plugin.strategies`.
+Importing this package imports nothing heavy (the pytest plugin loads it in every run of
+every project that has the kit installed): the classes below load on first use, and the
+strategies live in :mod:`pytest_plugin.strategies`.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from .handle import AppleMusicAssertionError, AppleMusicMock, explain
-from .tokens import TokenFactory
-
 if TYPE_CHECKING:
+    from .handle import AppleMusicAssertionError, AppleMusicMock, explain
     from .respx_route import APPLE_HOSTS, AppleMusicRespx
+    from .tokens import TokenFactory
 
 __all__ = [
     "APPLE_HOSTS",
@@ -23,10 +24,18 @@ __all__ = [
     "explain",
 ]
 
+_HOMES = {
+    "APPLE_HOSTS": "respx_route",
+    "AppleMusicAssertionError": "handle",
+    "AppleMusicMock": "handle",
+    "AppleMusicRespx": "respx_route",
+    "TokenFactory": "tokens",
+    "explain": "handle",
+}
+
 
 def __getattr__(name: str) -> Any:
-    if name in ("APPLE_HOSTS", "AppleMusicRespx"):
-        from . import respx_route
-
-        return getattr(respx_route, name)
-    raise AttributeError(f"module 'pytest_plugin' has no attribute {name!r}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'pytest_plugin' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{home}", __name__), name)

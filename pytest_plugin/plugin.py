@@ -84,13 +84,11 @@ class AppleMusicSession:
         config_file: str | None = None,
         worker: str = "main",
     ) -> None:
-        from .tokens import TokenFactory
-
         self.url = url.rstrip("/") if url else None
         self.strict = strict
         self.config_file = config_file
         self.worker = worker
-        self.tokens = TokenFactory(prefix=f"amm-{worker}")
+        self._tokens: TokenFactory | None = None
         self._app: MockApp | None = None
         self._server: LiveServer | None = None
         self._admin: AdminClient | None = None
@@ -108,6 +106,16 @@ class AppleMusicSession:
         if config_file is not None and not Path(config_file).is_file():
             raise pytest.UsageError(f"--apple-music-config: no such file: {config_file}")
         return cls(url=url, strict=bool(strict), config_file=config_file, worker=worker)
+
+    @property
+    def tokens(self) -> TokenFactory:
+        """The session's signing key and token factory (made on first use: a run that uses
+        no fixture of the plugin imports nothing of the fake)."""
+        if self._tokens is None:
+            from .tokens import TokenFactory
+
+            self._tokens = TokenFactory(prefix=f"amm-{self.worker}")
+        return self._tokens
 
     @property
     def external(self) -> bool:
@@ -249,7 +257,8 @@ def music_user_token(apple_music: AppleMusicMock) -> str:
 @pytest.fixture
 def apple_music_tokens(request: pytest.FixtureRequest) -> TokenFactory:
     """Factories for valid and broken tokens: expired, wrong_alg, wrong_origin, revoked, ..."""
-    return request.config.stash[_SESSION_KEY].tokens
+    session: AppleMusicSession = request.config.stash[_SESSION_KEY]
+    return session.tokens
 
 
 # --- reporting -----------------------------------------------------------------------------

@@ -329,3 +329,18 @@ def test_external_server_must_answer(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         ["*no apple-music-mock answers at http://127.0.0.1:9/_mock/health*"]
     )
+
+
+def test_a_run_without_the_fixtures_imports_nothing_of_the_fake(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import sys
+
+        def test_light():
+            assert "mockserver" not in sys.modules
+            assert "starlette" not in sys.modules
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["apple-music-mock: in-process fake*"])
