@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
 import time
 
 from .harness import Figure, Report, bare_app
 from .servers import Spawned
+
+_COLD = """
+import time
+import pytest  # already imported in a pytest run
+start = time.perf_counter()
+from pytest_plugin.plugin import AppleMusicSession
+session = AppleMusicSession()
+session.server_url
+print(time.perf_counter() - start)
+session.close()
+"""
+
+
+def _cold_session_ready() -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", _COLD], capture_output=True, text=True, check=True, timeout=60
+    )
+    return float(out.stdout.strip())
 
 
 def run(report: Report, *, spawns: int = 6, resets: int = 2000) -> None:
@@ -51,6 +71,18 @@ def run(report: Report, *, spawns: int = 6, resets: int = 2000) -> None:
             statistics.median(baseline) * 1000,
             "<= 150 ms",
             "baseline: bare app in LiveServer",
+        )
+    )
+
+    cold = [_cold_session_ready() for _ in range(spawns)]
+    report.add(
+        Figure(
+            "startup: session fixture server ready, cold (median)",
+            statistics.median(cold) * 1000,
+            "ms",
+            None,
+            "",
+            "first use in a fresh interpreter: imports, schemas, signing key, server",
         )
     )
 
