@@ -10,7 +10,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
-from .auth import redact
 from .query import decode_query
 
 __all__ = [
@@ -22,7 +21,6 @@ __all__ = [
     "fingerprint",
     "flatten",
     "pack_headers",
-    "redact_headers",
     "unpack_headers",
 ]
 
@@ -159,13 +157,6 @@ class JournalRecord(NamedTuple):
             dropped=_unflatten(self.dropped),
             fault=self.fault,
         )
-
-
-def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    result: dict[str, str] = {}
-    for name, value in headers:
-        result[name] = (redact(value) or "") if name in SECRET_HEADERS else value
-    return result
 
 
 _USER = JournalRecord._fields.index("user")

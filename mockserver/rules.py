@@ -6,7 +6,7 @@ import hashlib
 import itertools
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -390,10 +390,3 @@ class RateLimiter:
     def reset(self) -> None:
         with self._lock:
             self._windows.clear()
-
-
-def as_rules(specs: Sequence[Mapping[str, Any]]) -> list[Rule]:
-    """Validate rule specs (for the settings object)."""
-    return [
-        Rule.from_json(spec, default_id=f"rule-{index}") for index, spec in enumerate(specs, 1)
-    ]
