@@ -80,15 +80,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file", type=Path, required=True)
     args = parser.parse_args()
-    from mockserver.server import ReadyServer, bind_socket, uvicorn_config
+    from mockserver.server import ReadyServer, bind_socket, uvicorn_config, write_port_file
 
     from .harness import bare_app
 
     sock = bind_socket("127.0.0.1", args.port)
     port = sock.getsockname()[1]
-    server = ReadyServer(
-        uvicorn_config(bare_app()), lambda: args.port_file.write_text(f"{port}\n")
-    )
+    server = ReadyServer(uvicorn_config(bare_app()), lambda: write_port_file(args.port_file, port))
     server.run(sockets=[sock])
 
 

@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
     from .config import Settings, load_config
-    from .server import ReadyServer, bind_socket, uvicorn_config
+    from .server import ReadyServer, bind_socket, uvicorn_config, write_port_file
     from .tokens import load_private_key, public_key_pem
 
     settings = load_config(args.config) if args.config else Settings()
@@ -114,7 +114,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     def ready() -> None:
         if args.port_file:
-            args.port_file.write_text(f"{port}\n", encoding="ascii")
+            write_port_file(args.port_file, port)
         print(f"apple-music-mock serving on {url} (POST {url}/v1/me/library)", flush=True)
 
     server = ReadyServer(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["LiveServer", "ReadyServer", "bind_socket", "uvicorn_config"]
+__all__ = ["LiveServer", "ReadyServer", "bind_socket", "uvicorn_config", "write_port_file"]
 
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
@@ -26,6 +28,14 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+def write_port_file(path: Path, port: int) -> None:
+    """Write ``port`` to ``path`` whole or not at all: a script polling for the file never
+    reads it empty."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(f"{port}\n", encoding="ascii")
+    os.replace(partial, path)
 
 
 def uvicorn_config(

@@ -48,14 +48,17 @@ class Served:
             text=True,
             cwd=tmp_path,
         )
-        deadline = time.monotonic() + 20
-        while not self.port_file.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.process.kill()
-                _, err = self.process.communicate()
-                raise AssertionError(f"server did not start: {err}")
-            time.sleep(0.02)
-        self.port = int(self.port_file.read_text())
+        try:
+            deadline = time.monotonic() + 20
+            while not self.port_file.exists():
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("server did not start")
+                time.sleep(0.02)
+            self.port = int(self.port_file.read_text())
+        except BaseException:
+            self.process.kill()
+            _, err = self.process.communicate()  # closes the pipes too
+            raise AssertionError(f"server did not start: {err}") from None
 
     def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str, str]:
         if self.process.poll() is None:

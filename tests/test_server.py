@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import http.client
 import socket
+from pathlib import Path
 
 import pytest
 
 from mockserver import LiveServer, create_app
-from mockserver.server import bind_socket
+from mockserver.server import bind_socket, write_port_file
 
 pytestmark = pytest.mark.live
 
@@ -46,3 +47,10 @@ def test_bind_socket_reports_a_busy_port() -> None:
             bind_socket("127.0.0.1", sock.getsockname()[1])
     finally:
         sock.close()
+
+
+def test_port_file_is_written_whole(tmp_path: Path) -> None:
+    path = tmp_path / "port"
+    write_port_file(path, 8123)
+    assert path.read_text() == "8123\n"
+    assert list(tmp_path.iterdir()) == [path]
