@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
 
@@ -14,8 +15,8 @@ from .harness import Figure, Report, bare_app, drive, request_scope
 TARGET = "/v1/me/library?ids%5Bsongs%5D=1564531202%2C1577502911"
 
 
-async def _through_transport(app: object, headers: dict[str, str], count: int) -> float:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+async def _through_transport(app: Any, headers: dict[str, str], count: int) -> float:
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport, base_url="https://api.music.apple.com"
     ) as client:

@@ -37,8 +37,16 @@ wrk.path = "{path}"
 """
 
 
+def _found(pattern: str, text: str, flags: int = 0) -> str:
+    """The first group of ``pattern`` in ``text`` (wrk's report); a clear error if absent."""
+    match = re.search(pattern, text, flags)
+    if match is None:
+        raise RuntimeError(f"wrk's report has no {pattern!r}:\n{text}")
+    return match.group(1)
+
+
 def _unit_ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
+    number, unit = _found(r"^([\d.]+)(?:us|ms|s|m)$", value), _found(r"(us|ms|s|m)$", value)
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
@@ -62,10 +70,10 @@ def _wrk(url: str, path: str, token: str, connections: int, seconds: float) -> L
         check=True,
     ).stdout
     Path(script.name).unlink()
-    total = int(re.search(r"(\d+) requests in ([\d.]+)(s|ms|m)", out).group(1))  # type: ignore[union-attr]
-    duration = float(re.search(r"requests in ([\d.]+)s", out).group(1))  # type: ignore[union-attr]
-    p50 = _unit_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
-    p99 = _unit_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    total = int(_found(r"(\d+) requests in ([\d.]+)(s|ms|m)", out))
+    duration = float(_found(r"requests in ([\d.]+)s", out))
+    p50 = _unit_ms(_found(r"^\s+50%\s+(\S+)", out, re.M))
+    p99 = _unit_ms(_found(r"^\s+99%\s+(\S+)", out, re.M))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return LoadResult(total, duration, p50, p99, int(non2xx.group(1)) if non2xx else 0, "wrk")
 
@@ -79,7 +87,7 @@ async def _client(
             start = time.perf_counter()
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
-            length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))  # type: ignore[union-attr]
+            length = int(_found(r"(?i)content-length: (\d+)", head.decode("latin-1")))
             if length:
                 await reader.readexactly(length)
             latencies.append(time.perf_counter() - start)

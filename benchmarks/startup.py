@@ -14,7 +14,7 @@ _COLD = """
 import time
 import pytest  # already imported in a pytest run
 start = time.perf_counter()
-from pytest_plugin.plugin import AppleMusicSession
+from pytest_plugin.session import AppleMusicSession
 session = AppleMusicSession()
 session.server_url
 print(time.perf_counter() - start)
@@ -48,7 +48,7 @@ def run(report: Report, *, spawns: int = 6, resets: int = 2000) -> None:
     )
 
     from mockserver import LiveServer
-    from pytest_plugin.plugin import AppleMusicSession
+    from pytest_plugin.session import AppleMusicSession
 
     baseline = []
     for _ in range(spawns):

@@ -1,4 +1,4 @@
-"""Developer-token and Music-User-Token checks, in the contract's order (contract.md §2)."""
+"""Developer-token and Music-User-Token checks (README, "What the fake checks")."""
 
 from __future__ import annotations
 
@@ -16,30 +16,18 @@ from .clock import Clock
 from .config import Settings
 from .errors import AppleError, ConfigError
 from .schemas import SchemaSet
+from .tokens import MAX_TOKEN_LIFETIME
 
 __all__ = [
-    "MAX_TOKEN_LIFETIME",
     "DeveloperKey",
     "DeveloperToken",
     "DeveloperTokenVerifier",
     "Rejection",
     "UserTokenPolicy",
     "load_developer_keys",
-    "redact",
 ]
 
-#: exp may be at most this many seconds past the server's current time (documented).
-MAX_TOKEN_LIFETIME = 15_777_000
 _ES256 = ECAlgorithm(ECAlgorithm.SHA256)
-
-
-def redact(token: str | None) -> str | None:
-    """A token shortened for logs and journals: never the whole secret."""
-    if token is None:
-        return None
-    if len(token) <= 12:
-        return "***"
-    return f"{token[:6]}...{token[-4:]}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["DEFAULT_LANGUAGES", "Settings", "load_config"]
+__all__ = ["DEFAULT_LANGUAGES", "Settings", "load_config", "validate_rule"]
 
 CheckName = Literal["developer_token", "user_token", "subscription", "query"]
 
@@ -156,8 +156,6 @@ def _validate(data: Mapping[str, Any]) -> None:
         raise ConfigError(_unknown_message(unknown[0]))
     name = str(error.path[0]) if error.path else "settings"
     if name == "rules" and len(error.path) > 1:
-        from .rules import validate_rule
-
         index = int(error.path[1])
         try:
             validate_rule(data["rules"][index])
@@ -169,3 +167,18 @@ def _validate(data: Mapping[str, Any]) -> None:
     if "enum" in schema:
         hint = f"; allowed values: {', '.join(map(json.dumps, schema['enum']))}"
     raise ConfigError(f"invalid setting {name!r}{where}: {error.message}{hint}")
+
+
+def validate_rule(data: Mapping[str, Any]) -> None:
+    """Check one rule's JSON form against ``schemas/rule.schema.json``; ConfigError names
+    the offending field."""
+    validator = load_schemas().validator("rule.schema.json")
+    error = next(
+        iter(sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))), None
+    )
+    if error is None:
+        return
+    where = "/".join(map(str, error.path)) or "rule"
+    if error.validator == "oneOf" and not error.path:
+        raise ConfigError("invalid rule: give exactly one of 'action' or 'sequence'")
+    raise ConfigError(f"invalid rule at '{where}': {error.message}")

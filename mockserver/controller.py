@@ -1,58 +1,72 @@
-"""The Python control API: configure, script, inspect and reset a running fake."""
+"""The in-process control surface, and the one owner of a fake's live state."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .clock import Clock, MockClock
 from .config import Settings
+from .control import LibrarySnapshot
 from .errors import ConfigError
 from .journal import Journal, JournalEntry
-from .library import CatalogPolicy, LibraryStore
-from .rules import RateLimit, RateLimiter, Rule, RuleBook
+from .library import LibraryStore
+from .pipeline import Pipeline
+from .ratelimit import RateLimit, RateLimiter
+from .rules import Rule, RuleBook
+from .schemas import load_schemas
 
 __all__ = ["MockController"]
 
 
 class MockController:
-    """Everything a test may change or read, in process. ``app.state.mock`` is one.
+    """Everything a test may change or read, in process: a :class:`~mockserver.MockControl`.
+    ``app.mock`` is one.
 
-    The admin API (``/_mock/``) and :class:`mockserver.AdminClient` expose the same
-    operations over HTTP, with the same results.
+    It owns the live state — library, journal, rules, rate limiter, clock — and the request
+    path (:attr:`pipeline`) built from the settings over that state. A configuration change
+    builds and validates the new pipeline (and rules) first, then swaps it in one
+    assignment: an invalid change raises ConfigError and changes nothing.
 
     >>> from mockserver import create_app
-    >>> mock = create_app().state.mock
+    >>> mock = create_app().mock
     >>> mock.add_rule(action={"status": 503}, times=1).id
     'rule-1'
     """
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or MockClock()
-        self._lock = threading.Lock()
-        self.rules = RuleBook(settings.seed)
-        self.library = LibraryStore(
-            CatalogPolicy.from_settings(settings),
-            visibility_delay=settings.visibility_delay_seconds,
-        )
+        self.library = LibraryStore()
         self.journal = Journal(settings.journal_size)
-        self.rate_limiter: RateLimiter | None = None
-        self._settings = settings
-        self._listeners: list[Callable[[Settings], Callable[[], None]]] = []
-        self._apply(settings, install_rules=True)
+        self.rules = RuleBook()
+        self._schemas = load_schemas()
+        self._lock = threading.Lock()
+        self.pipeline = self._build(settings, limiter=None)
+        self.rules.install(RuleBook.build(settings.rules))
+
+    def _build(self, settings: Settings, *, limiter: RateLimiter | None) -> Pipeline:
+        """The pipeline of ``settings`` over this controller's state (raises ConfigError)."""
+        limit = RateLimit.from_json(settings.rate_limit)
+        if limit is None:
+            limiter = None
+        elif limiter is None or limiter.limit != limit:
+            limiter = RateLimiter(limit)
+        return Pipeline(
+            settings,
+            schemas=self._schemas,
+            clock=self.clock,
+            journal=self.journal,
+            library=self.library,
+            rules=self.rules,
+            limiter=limiter,
+        )
 
     # --- configuration ---------------------------------------------------------------------
 
     @property
     def settings(self) -> Settings:
-        return self._settings
-
-    def on_configure(self, listener: Callable[[Settings], Callable[[], None]]) -> None:
-        """Register ``listener``: called with new settings, it prepares (and may refuse with
-        ConfigError) and returns the function that commits them. Nothing changes unless every
-        listener prepared."""
-        self._listeners.append(listener)
+        return self.pipeline.settings
 
     def configure(
         self, settings: Settings | Mapping[str, Any] | None = None, **changes: Any
@@ -65,33 +79,18 @@ class MockController:
             new = Settings.from_mapping(settings, source="settings")
             replace_rules = "rules" in settings
         else:
-            new = (
-                (settings or self._settings).replace(**changes)
-                if changes
-                else settings or self._settings
-            )
+            base = settings or self.settings
+            new = base.replace(**changes) if changes else base
             replace_rules = settings is not None or "rules" in changes
-        self._apply(new, install_rules=replace_rules)
-        return new
-
-    def _apply(self, settings: Settings, *, install_rules: bool) -> None:
         with self._lock:
-            commits = [listener(settings) for listener in self._listeners]
-            if install_rules:
-                self.rules.replace_all(settings.rules)
-            for commit in commits:
-                commit()
-            self.rules.seed = settings.seed
-            self.library.policy = CatalogPolicy.from_settings(settings)
-            self.library.visibility_delay = settings.visibility_delay_seconds
-            if settings.journal_size != self.journal.size:
-                self.journal.resize(settings.journal_size)
-            limit = RateLimit.from_json(settings.rate_limit)
-            if limit is None:
-                self.rate_limiter = None
-            elif self.rate_limiter is None or self.rate_limiter.limit != limit:
-                self.rate_limiter = RateLimiter(limit)
-            self._settings = settings
+            pipeline = self._build(new, limiter=self.pipeline.limiter)
+            rules = RuleBook.build(new.rules) if replace_rules else None
+            # Everything below is already valid and cannot fail.
+            self.journal.resize(new.journal_size)
+            if rules is not None:
+                self.rules.install(rules)
+            self.pipeline = pipeline
+        return new
 
     # --- rules -----------------------------------------------------------------------------
 
@@ -122,11 +121,12 @@ class MockController:
             self.library.reset(namespace)
             self.journal.clear(namespace)
             return
-        self.rules.replace_all(self._settings.rules)
+        self.rules.install(RuleBook.build(self.settings.rules))
         self.library.reset()
         self.journal.clear()
-        if self.rate_limiter is not None:
-            self.rate_limiter.reset()
+        limiter = self.pipeline.limiter
+        if limiter is not None:
+            limiter.reset()
         if isinstance(self.clock, MockClock):
             self.clock.real()
 
@@ -144,12 +144,10 @@ class MockController:
     def journal_stats(self) -> dict[str, int]:
         return self.journal.stats()
 
-    def get_library(self, user_token: str) -> dict[str, list[dict[str, Any]]]:
+    def get_library(self, user_token: str) -> LibrarySnapshot:
         return self.library.snapshot(user_token)
 
-    def put_library(
-        self, user_token: str, contents: Mapping[str, list[str]]
-    ) -> dict[str, list[dict[str, Any]]]:
+    def put_library(self, user_token: str, contents: Mapping[str, list[str]]) -> LibrarySnapshot:
         try:
             self.library.put(user_token, contents, self.clock.now())
         except ValueError as error:

@@ -1,32 +1,24 @@
-"""Apple-shaped error bodies and the package's exception classes."""
+"""The package's exceptions, Apple's error object, and the default Apple-shaped error for
+each status."""
 
 from __future__ import annotations
 
 import base64
-import json
+import http
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
-
-from starlette.responses import Response
-from starlette.types import Send
+from typing import Any
 
 __all__ = [
-    "JSON_CONTENT_TYPE",
+    "DEFAULT_ERRORS",
     "TITLES",
     "AppleError",
     "ConfigError",
     "MockServerError",
-    "Reply",
-    "empty_reply",
-    "empty_response",
+    "default_error",
     "error_id",
-    "error_reply",
-    "errors_response",
 ]
-
-JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 #: Titles by code. Codes seen in real responses: 40004, 40005, 40015, 40300, 42900, 50001.
 #: The others are the fake's own choice for statuses whose real body nobody has published.
@@ -73,6 +65,8 @@ class AppleError:
     message_for_display: str | None = None
     include_id: bool = True
     """Real 429 bodies carry no id; everything else the fake sends has one."""
+    pointer: str | None = None
+    """``source.pointer`` (a JSON pointer into a request body) instead of a parameter."""
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"id": error_id()} if self.include_id else {}
@@ -83,71 +77,33 @@ class AppleError:
         body["code"] = self.code
         if self.parameter is not None:
             body["source"] = {"parameter": self.parameter}
+        elif self.pointer is not None:
+            body["source"] = {"pointer": self.pointer}
         if self.message_for_display is not None:
             body["messageForDisplay"] = self.message_for_display
         return body
 
 
-def errors_response(
-    *errors: AppleError, headers: Mapping[str, str] | None = None, status: int | None = None
-) -> Response:
-    """``{"errors": [...]}`` with the first error's status (or ``status``)."""
-    return error_reply(*errors, headers=headers, status=status).response()
+#: The Apple-shaped body each scripted status gets by default (README, "Every answer").
+DEFAULT_ERRORS: Mapping[int, AppleError] = {
+    400: AppleError(400, "40005", "Invalid Parameter Value"),
+    403: AppleError(403, "40300", "Invalid authentication"),
+    404: AppleError(404, "40400", "The requested resource was not found"),
+    405: AppleError(405, "40500", "Method not allowed"),
+    429: AppleError(429, "42900", "Request is forbidden", include_id=False),
+    500: AppleError(500, "50001", "Upstream Service Error"),
+    503: AppleError(503, "50300", "Service Unavailable"),
+}
 
 
-def empty_response(
-    status: int, *, content_type: bool = True, headers: Mapping[str, str] | None = None
-) -> Response:
-    """An empty body (``content-length: 0``), with the JSON content type unless told not to."""
-    return empty_reply(status, content_type=content_type, headers=headers).response()
-
-
-_JSON_HEADER = (b"content-type", JSON_CONTENT_TYPE.encode())
-
-
-class Reply(NamedTuple):
-    """A complete answer as raw ASGI parts (cheaper than a Starlette Response)."""
-
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-
-    async def send(self, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
-        await send({"type": "http.response.body", "body": self.body})
-
-    def response(self) -> Response:
-        response = Response(self.body, status_code=self.status)
-        response.raw_headers = list(self.headers)
-        return response
-
-
-def _raw_headers(
-    body: bytes, content_type: bool, headers: Mapping[str, str] | None
-) -> list[tuple[bytes, bytes]]:
-    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
-    names = {k for k, _ in raw}
-    if content_type and b"content-type" not in names:
-        raw.append(_JSON_HEADER)
-    if b"content-length" not in names:
-        raw.append((b"content-length", str(len(body)).encode()))
-    return raw
-
-
-def error_reply(
-    *errors: AppleError, headers: Mapping[str, str] | None = None, status: int | None = None
-) -> Reply:
-    """``{"errors": [...]}`` as a :class:`Reply`."""
-    if not errors:
-        raise ValueError("error_reply needs at least one error")
-    body = json.dumps(
-        {"errors": [error.to_json() for error in errors]}, separators=(",", ":")
-    ).encode()
-    return Reply(status or errors[0].status, _raw_headers(body, True, headers), body)
-
-
-def empty_reply(
-    status: int, *, content_type: bool = True, headers: Mapping[str, str] | None = None
-) -> Reply:
-    """An empty answer (``content-length: 0``), JSON content type unless told not to."""
-    return Reply(status, _raw_headers(b"", content_type, headers), b"")
+def default_error(status: int) -> AppleError:
+    """The default error for ``status``: Apple's where one was seen, else ``<status>00`` with
+    the standard reason phrase as title."""
+    known = DEFAULT_ERRORS.get(status)
+    if known is not None:
+        return known
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    return AppleError(status, f"{status}00", phrase, title=phrase)

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import struct
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Send
 
 from .errors import MockServerError
-from .rules import DEFAULT_ERRORS, Action
+from .wire import Reply
 
-if TYPE_CHECKING:
-    from .pipeline import Exchange
-
-__all__ = ["FaultResponse", "TransportFault", "perform_fault"]
+__all__ = ["TransportFault", "perform_fault"]
 
 
 class TransportFault(MockServerError, ConnectionError):
@@ -28,53 +23,22 @@ class TransportFault(MockServerError, ConnectionError):
         self.kind = kind
 
 
-class FaultResponse(Response):
-    """Marks the exchange faulty; for a truncated body, starts the answer and sends half of it.
+def _transport(send: Send) -> Any:
+    # uvicorn's send is a bound method of its request-response cycle, which holds the
+    # asyncio transport; an in-process caller (httpx's ASGITransport, respx) has none.
+    return getattr(getattr(send, "__self__", None), "transport", None)
 
-    The connection itself is broken by :func:`perform_fault`, outside Starlette's middleware,
-    so no error handler turns the fault into a 500.
-    """
 
-    def __init__(self, action: Action, exchange: Exchange) -> None:
-        super().__init__(b"")
-        self.action = action
-        self.exchange = exchange
-        self.full_body = b""
-        if action.fault == "truncated_body":
-            status = action.status if action.status not in (None, 202) else 500
-            if action.has_body:
-                body: Any = action.body
-                self.full_body = (
-                    body.encode() if isinstance(body, str) else json.dumps(body).encode()
-                )
-            else:
-                error = DEFAULT_ERRORS.get(status, DEFAULT_ERRORS[500])
-                self.full_body = json.dumps({"errors": [error.to_json()]}).encode()
-            self.status_code = status
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = self.action.fault
-        assert kind is not None
-        self.exchange.fault = kind
-        if kind != "truncated_body":
-            return
+async def perform_fault(kind: str, reply: Reply, send: Send) -> None:
+    """Break the connection under ``send``: reset it, close it without an answer, or start
+    ``reply`` and close after half its body. In process, raise :class:`TransportFault`."""
+    transport = _transport(send)
+    if kind == "truncated_body":
         await send(
-            {
-                "type": "http.response.start",
-                "status": self.status_code,
-                "headers": [
-                    (b"content-type", b"application/json; charset=utf-8"),
-                    (b"content-length", str(len(self.full_body)).encode()),
-                ],
-            }
+            {"type": "http.response.start", "status": reply.status, "headers": reply.headers}
         )
-        half = self.full_body[: len(self.full_body) // 2]
+        half = reply.body[: len(reply.body) // 2]
         await send({"type": "http.response.body", "body": half, "more_body": True})
-
-
-async def perform_fault(kind: str, send: Send) -> None:
-    """Break the connection under ``send`` (uvicorn's), or raise TransportFault in process."""
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is None:
         raise TransportFault(kind)
     if kind == "connection_reset":

@@ -1,39 +1,116 @@
-"""The journal: every request the fake received and what it answered, in a bounded ring."""
+"""The journal: every request the fake received and what it answered, in a bounded ring.
+
+The journal owns its row format: the request path fills an :class:`Exchange` and hands it to
+:meth:`Journal.append`, which keeps a plain tuple of atoms and flat tuples (the garbage
+collector stops tracking those, so a full journal costs no collection time); reading turns
+rows into redacted :class:`JournalEntry` values.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import itertools
+import sys
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
-from .query import decode_query
+from .redaction import fingerprint, is_secret_header, redact_bytes
+from .wire import Query
 
 __all__ = [
-    "SECRET_HEADERS",
-    "SEPARATOR",
+    "Exchange",
     "Journal",
     "JournalEntry",
+    "JournalFilters",
     "JournalRecord",
-    "fingerprint",
-    "flatten",
     "pack_headers",
     "unpack_headers",
 ]
 
-#: Headers whose values never reach the journal whole.
-SECRET_HEADERS = frozenset({"authorization", "music-user-token", "x-mock-admin-token"})
-_SECRET_BYTES = frozenset(name.encode() for name in SECRET_HEADERS)
+
+def pack_headers(raw: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """Raw ASGI headers, credentials redacted, packed into one bytes object of ``name: value``
+    lines: a tenth of the memory of the tuples, and untracked by the GC."""
+    lines = []
+    for name, value in raw:
+        if is_secret_header(name):
+            value = redact_bytes(value)
+        lines.append(name + b": " + value.replace(b"\n", b" "))
+    return b"\n".join(lines)
 
 
-def fingerprint(token: str | None) -> str | None:
-    """A stable, non-reversible handle for a token (to filter by it without storing it)."""
-    if token is None:
-        return None
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
+def unpack_headers(packed: bytes) -> dict[str, str]:
+    """The header mapping of :func:`pack_headers`' output (the first of repeated names)."""
+    headers: dict[str, str] = {}
+    for line in packed.split(b"\n") if packed else ():
+        name, _, value = line.partition(b": ")
+        headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return headers
+
+
+IdPairs = tuple[tuple[str, str], ...]
+
+
+def _pairs(mapping: Mapping[str, Sequence[str]] | None) -> IdPairs:
+    if not mapping:
+        return ()
+    return tuple((type_, id_) for type_, ids in mapping.items() for id_ in ids)
+
+
+def _grouped(pairs: IdPairs) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for type_, id_ in pairs:
+        result.setdefault(type_, []).append(id_)
+    return result
+
+
+@dataclass(slots=True, eq=False)
+class Exchange:
+    """One request in progress and what the fake decided: what the journal keeps of it."""
+
+    seq: int
+    time: float
+    method: str
+    path: str
+    query: bytes
+    headers: list[tuple[bytes, bytes]]
+    user: str | None = None
+    status: int = 0
+    code: str | None = None
+    parameter: str | None = None
+    detail: str | None = None
+    reason: str | None = None
+    rule: str | None = None
+    added: Mapping[str, Sequence[str]] | None = None
+    added_all: bool = False
+    """Every id of the query was added (``added`` is then not kept, only implied)."""
+    ignored: tuple[tuple[str, str, str], ...] = ()
+    dropped: Mapping[str, Sequence[str]] | None = None
+    fault: str | None = None
+
+    def row(self) -> tuple[Any, ...]:
+        """The journal's copy (fields as :class:`JournalRecord`'s), tokens redacted."""
+        return (
+            self.seq,
+            self.time,
+            self.method,
+            self.path,
+            self.query,
+            pack_headers(self.headers),
+            self.user,
+            self.status,
+            self.code,
+            self.parameter,
+            self.detail,
+            self.reason,
+            self.rule,
+            None if self.added_all else _pairs(self.added),
+            tuple(map(tuple, self.ignored)) if self.ignored else (),
+            _pairs(self.dropped),
+            self.fault,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,47 +144,9 @@ class JournalEntry:
         return cls(**data)
 
 
-def pack_headers(raw: Iterable[tuple[bytes, bytes]]) -> bytes:
-    """Raw ASGI headers, token values redacted, packed into one bytes object
-    (``name: value`` lines): a tenth of the memory of the tuples, and untracked by the GC."""
-    lines = []
-    for name, value in raw:
-        if name in _SECRET_BYTES:
-            # Same as redact(), on bytes (latin-1 maps bytes to characters one to one).
-            value = value[:6] + b"..." + value[-4:] if len(value) > 12 else b"***"
-        lines.append(name + b": " + value)
-    return b"\n".join(lines)
-
-
-def unpack_headers(packed: bytes) -> dict[str, str]:
-    """The header mapping of :func:`pack_headers`' output."""
-    headers: dict[str, str] = {}
-    for line in packed.split(b"\n") if packed else ():
-        name, _, value = line.partition(b": ")
-        headers[name.decode("latin-1")] = value.decode("latin-1")
-    return headers
-
-
-SEPARATOR = "\x00"
-
-
-def flatten(mapping: Mapping[str, Sequence[str]] | None) -> tuple[str, ...]:
-    if not mapping:
-        return ()
-    return tuple(f"{type_}{SEPARATOR}{id_}" for type_, ids in mapping.items() for id_ in ids)
-
-
-def _unflatten(items: tuple[str, ...]) -> dict[str, list[str]]:
-    result: dict[str, list[str]] = {}
-    for item in items:
-        type_, _, id_ = item.partition(SEPARATOR)
-        result.setdefault(type_, []).append(id_)
-    return result
-
-
 class JournalRecord(NamedTuple):
-    """A view of one journaled request. The ring keeps the same fields as a plain tuple: the
-    garbage collector stops tracking an exact tuple of atoms, never a NamedTuple instance."""
+    """A view of one journaled row (the ring keeps the same fields as a plain tuple: the
+    garbage collector stops tracking an exact tuple of atoms, never a NamedTuple)."""
 
     seq: int
     time: float
@@ -122,16 +161,13 @@ class JournalRecord(NamedTuple):
     detail: str | None
     reason: str | None
     rule: str | None
-    added: tuple[str, ...] | None
-    ignored: tuple[str, ...]
-    dropped: tuple[str, ...]
+    added: IdPairs | None
+    ignored: tuple[tuple[str, str, str], ...]
+    dropped: IdPairs
     fault: str | None
 
     def entry(self) -> JournalEntry:
-        ids: dict[str, list[str]] = {}
-        for key, value in decode_query(self.query):
-            if key.startswith("ids[") and key.endswith("]"):
-                ids.setdefault(key[4:-1], []).extend(value.split(",") if value else [])
+        ids = Query(self.query).ids
         return JournalEntry(
             seq=self.seq,
             time=self.time,
@@ -149,54 +185,95 @@ class JournalRecord(NamedTuple):
             user=fingerprint(self.user),
             added={t: list(v) for t, v in ids.items()}
             if self.added is None
-            else _unflatten(self.added),
-            ignored=[
-                dict(zip(("type", "id", "reason"), item.split(SEPARATOR), strict=True))
-                for item in self.ignored
-            ],
-            dropped=_unflatten(self.dropped),
+            else _grouped(self.added),
+            ignored=[{"type": t, "id": i, "reason": r} for t, i, r in self.ignored],
+            dropped=_grouped(self.dropped),
             fault=self.fault,
         )
 
 
 _USER = JournalRecord._fields.index("user")
+_ROW_OVERHEAD = 400  # bytes of a row beyond its query, headers and ids (tuple, ints, strings)
+
+
+def _weight(row: tuple[Any, ...]) -> int:
+    """Roughly the bytes a row holds: what a hostile request can make large."""
+    weight = _ROW_OVERHEAD + len(row[4]) + len(row[5]) + len(row[10] or "")
+    for part in (row[13] or (), row[14], row[15]):
+        weight += 60 * len(part)
+    return weight
+
+
+class JournalFilters(TypedDict, total=False):
+    """What :meth:`Journal.select` (and every control surface's ``journal_entries``) filters
+    on: each given field must equal; ``since`` keeps entries after that seq; ``limit`` keeps
+    the last N."""
+
+    method: str
+    path: str
+    status: int
+    code: str
+    rule: str
+    user_token: str
+    since: int
+    limit: int
 
 
 class Journal:
-    """A ring buffer of entries with exact counts under concurrency.
+    """A ring of rows bounded by count (``size``) and by bytes (``max_bytes``), exact under
+    concurrency. ``total`` counts every request ever recorded; ``overflow`` how many fell
+    off the ring."""
 
-    ``total`` counts every request ever recorded; ``overflow`` how many fell off the ring.
-    """
-
-    def __init__(self, size: int = 10_000) -> None:
-        if size < 1:
-            raise ValueError(f"size={size} must be >= 1")
+    def __init__(self, size: int = 10_000, *, max_bytes: int = sys.maxsize) -> None:
+        self._check(size, max_bytes)
         self.size = size
-        self._entries: deque[tuple[Any, ...]] = deque(maxlen=size)
+        self.max_bytes = max_bytes
+        self._rows: deque[tuple[tuple[Any, ...], int]] = deque()
+        self._bytes = 0
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         self.total = 0
         self.overflow = 0
 
-    def resize(self, size: int) -> None:
+    @staticmethod
+    def _check(size: int, max_bytes: int) -> None:
         if size < 1:
             raise ValueError(f"size={size} must be >= 1")
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes={max_bytes} must be >= 1")
+
+    def resize(self, size: int, max_bytes: int | None = None) -> None:
+        max_bytes = self.max_bytes if max_bytes is None else max_bytes
+        self._check(size, max_bytes)
         with self._lock:
-            dropped = max(0, len(self._entries) - size)
-            self._entries = deque(self._entries, maxlen=size)
-            self.overflow += dropped
-            self.size = size
+            self.size, self.max_bytes = size, max_bytes
+            self._trim()
+
+    def _trim(self) -> None:
+        rows = self._rows
+        while rows and (len(rows) > self.size or self._bytes > self.max_bytes):
+            self._bytes -= rows.popleft()[1]
+            self.overflow += 1
 
     def next_seq(self) -> int:
         return next(self._seq)  # itertools.count is atomic under the GIL
 
-    def append(self, record: tuple[Any, ...]) -> None:
-        """Keep ``record``: a plain tuple with :class:`JournalRecord`'s fields."""
+    def begin(
+        self, time: float, method: str, path: str, query: bytes, headers: list[tuple[bytes, bytes]]
+    ) -> Exchange:
+        """A new :class:`Exchange` with the next sequence number."""
+        return Exchange(next(self._seq), time, method, path, query, headers)
+
+    def append(self, exchange: Exchange) -> None:
+        """Keep ``exchange``'s row."""
+        row = exchange.row()
+        weight = _weight(row)
         with self._lock:
-            if len(self._entries) == self.size:
-                self.overflow += 1
-            self._entries.append(record)
+            self._rows.append((row, weight))
+            self._bytes += weight
             self.total += 1
+            if len(self._rows) > self.size or self._bytes > self.max_bytes:
+                self._trim()
 
     def entries(self, **filters: Any) -> list[JournalEntry]:
         """Entries in arrival order, filtered (see :meth:`select`), redacted."""
@@ -216,10 +293,10 @@ class Journal:
     ) -> list[JournalRecord]:
         """Records in arrival order; ``since`` keeps seq > since, ``limit`` the last N."""
         with self._lock:
-            snapshot = list(map(JournalRecord._make, self._entries))
+            snapshot = [row for row, _ in self._rows]
         result = [
             record
-            for record in snapshot
+            for record in map(JournalRecord._make, snapshot)
             if (method is None or record.method == method)
             and (path is None or record.path == path)
             and (status is None or record.status == status)
@@ -228,7 +305,7 @@ class Journal:
             and (user_token is None or record.user == user_token)
             and (since is None or record.seq > since)
         ]
-        return result if limit is None else result[-limit:]
+        return result if limit is None else result[-limit:] if limit else []
 
     def count(self, **filters: Any) -> int:
         return len(self.select(**filters))
@@ -236,18 +313,18 @@ class Journal:
     def clear(self, user_token: str | None = None) -> None:
         with self._lock:
             if user_token is None:
-                self._entries.clear()
+                self._rows.clear()
+                self._bytes = 0
                 return
-            user = _USER
-            self._entries = deque(
-                (r for r in self._entries if r[user] != user_token), maxlen=self.size
-            )
+            kept = deque(item for item in self._rows if item[0][_USER] != user_token)
+            self._rows = kept
+            self._bytes = sum(weight for _, weight in kept)
 
     def stats(self) -> dict[str, int]:
         with self._lock:
             return {
                 "size": self.size,
-                "kept": len(self._entries),
+                "kept": len(self._rows),
                 "total": self.total,
                 "overflow": self.overflow,
             }

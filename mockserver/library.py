@@ -3,36 +3,24 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .query import RESOURCE_TYPES, IgnoredId
-from .rules import unit_interval
+from .chance import unit_interval
+from .config import Settings
+from .ids import LIBRARY_KINDS, RESOURCE_TYPES, library_id
 
-__all__ = ["LIBRARY_KINDS", "AddResult", "CatalogPolicy", "LibraryItem", "LibraryStore"]
-
-#: Resource type -> (library id prefix, library type, playParams kind).
-LIBRARY_KINDS: Mapping[str, tuple[str, str, str]] = {
-    "songs": ("i.", "library-songs", "song"),
-    "albums": ("l.", "library-albums", "album"),
-    "playlists": ("p.", "library-playlists", "playlist"),
-    "music-videos": ("i.", "library-music-videos", "musicVideo"),
-}
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+__all__ = ["AddResult", "CatalogPolicy", "IgnoredId", "LibraryItem", "LibraryStore"]
 
 
-def _library_id(prefix: str, *parts: object) -> str:
-    number = int.from_bytes(
-        hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=10).digest(), "big"
-    )
-    digits = []
-    for _ in range(14):
-        number, rest = divmod(number, 62)
-        digits.append(_BASE62[rest])
-    return prefix + "".join(digits)
+class IgnoredId(NamedTuple):
+    """An id the request carried that the library will not add, and why."""
+
+    type: str
+    id: str
+    reason: str
 
 
 class LibraryItem(NamedTuple):
@@ -47,15 +35,15 @@ class LibraryItem(NamedTuple):
     visible_at: float
 
     def to_resource(self) -> dict[str, Any]:
-        _, library_type, kind = LIBRARY_KINDS[self.type]
+        kind = LIBRARY_KINDS[self.type]
         return {
             "id": self.library_id,
-            "type": library_type,
+            "type": kind.type,
             "href": f"/v1/me/library/{self.type}/{self.library_id}",
             "attributes": {
                 "playParams": {
                     "id": self.library_id,
-                    "kind": kind,
+                    "kind": kind.kind,
                     "isLibrary": True,
                     "catalogId": self.catalog_id,
                 }
@@ -71,7 +59,7 @@ class AddResult(NamedTuple):
 
 @dataclass(frozen=True)
 class CatalogPolicy:
-    """Which well-shaped catalog ids exist and can be added."""
+    """Which well-shaped catalog ids exist and can be added, and which are silently dropped."""
 
     catalog: Mapping[str, frozenset[str]] | None = None
     unavailable: Mapping[str, frozenset[str]] = field(default_factory=dict)
@@ -79,7 +67,7 @@ class CatalogPolicy:
     seed: int = 0
 
     @classmethod
-    def from_settings(cls, settings: Any) -> CatalogPolicy:
+    def from_settings(cls, settings: Settings) -> CatalogPolicy:
         catalog = settings.catalog
         return cls(
             catalog=None if catalog is None else {t: frozenset(ids) for t, ids in catalog.items()},
@@ -105,119 +93,95 @@ class CatalogPolicy:
             return False
         return unit_interval(self.seed, "drop", user, type_, id_) < self.drop_rate
 
+    def decide(
+        self, user: str, addable: Mapping[str, Sequence[str]]
+    ) -> tuple[Mapping[str, Sequence[str]], tuple[IgnoredId, ...], dict[str, list[str]]]:
+        """Split ``addable`` into what is kept, ignored (with the reason) and dropped."""
+        if self.open:
+            return addable, (), {}
+        kept: dict[str, list[str]] = {}
+        ignored: list[IgnoredId] = []
+        dropped: dict[str, list[str]] = {}
+        for type_, ids in addable.items():
+            for id_ in ids:
+                reason = self.refusal(type_, id_)
+                if reason is not None:
+                    ignored.append(IgnoredId(type_, id_, reason))
+                elif self.dropped(user, type_, id_):
+                    dropped.setdefault(type_, []).append(id_)
+                else:
+                    kept.setdefault(type_, []).append(id_)
+        return kept, tuple(ignored), dropped
 
-@dataclass
-class _UserLibrary:
-    items: dict[tuple[str, str], tuple[str, str, str, float, float]] = field(default_factory=dict)
-    generations: dict[tuple[str, str], int] = field(default_factory=dict)
+
+_Row = tuple[str, str, str, float, float]
 
 
 class LibraryStore:
     """Every user's library, keyed by Music-User-Token; safe to use from several threads."""
 
-    def __init__(
-        self, policy: CatalogPolicy | None = None, *, visibility_delay: float = 0.0
-    ) -> None:
-        self.policy = policy or CatalogPolicy()
-        self.visibility_delay = visibility_delay
-        self._users: dict[str, _UserLibrary] = {}
+    def __init__(self) -> None:
+        self._users: dict[str, dict[tuple[str, str], _Row]] = {}
         self._lock = threading.Lock()
 
-    def add(self, user: str, addable: Mapping[str, Sequence[str]], now: float) -> AddResult:
-        """Add ``addable`` (type -> catalog ids) to ``user``'s library. In an open catalog
-        every id is kept and ``added`` is ``addable`` itself."""
-        policy = self.policy
-        if policy.open:
-            kept: Mapping[str, Sequence[str]] = addable
-            ignored: list[IgnoredId] = []
-            dropped: dict[str, list[str]] = {}
-        else:
-            kept, ignored, dropped = self._decide(user, addable)
+    def add(
+        self,
+        user: str,
+        addable: Mapping[str, Sequence[str]],
+        now: float,
+        *,
+        policy: CatalogPolicy,
+        visibility_delay: float = 0.0,
+    ) -> AddResult:
+        """Add ``addable`` (type -> catalog ids) to ``user``'s library as ``policy`` decides.
+        In an open catalog every id is kept and ``added`` is ``addable`` itself."""
+        kept, ignored, dropped = policy.decide(user, addable)
+        visible_at = now + visibility_delay
         with self._lock:
-            library = self._users.get(user)
-            if library is None:
-                library = self._users[user] = _UserLibrary()
-            items = library.items
+            items = self._users.get(user)
+            if items is None:
+                items = self._users[user] = {}
             for type_, ids in kept.items():
+                prefix = LIBRARY_KINDS[type_].prefix
                 for id_ in ids:
                     key = (type_, id_)
                     if key not in items:
                         items[key] = (
                             type_,
                             id_,
-                            _library_id(
-                                LIBRARY_KINDS[type_][0],
-                                user,
-                                type_,
-                                id_,
-                                library.generations.get(key, 0),
-                            ),
+                            library_id(prefix, user, type_, id_),
                             now,
-                            now + self.visibility_delay,
+                            visible_at,
                         )
-        return AddResult(kept, tuple(ignored), dropped)
-
-    def _decide(
-        self, user: str, addable: Mapping[str, Sequence[str]]
-    ) -> tuple[dict[str, list[str]], list[IgnoredId], dict[str, list[str]]]:
-        policy = self.policy
-        kept: dict[str, list[str]] = {}
-        ignored: list[IgnoredId] = []
-        dropped: dict[str, list[str]] = {}
-        for type_, ids in addable.items():
-            for id_ in ids:
-                reason = policy.refusal(type_, id_)
-                if reason is not None:
-                    ignored.append(IgnoredId(type_, id_, reason))
-                elif policy.dropped(user, type_, id_):
-                    dropped.setdefault(type_, []).append(id_)
-                else:
-                    kept.setdefault(type_, []).append(id_)
-        return kept, ignored, dropped
+        return AddResult(kept, ignored, dropped)
 
     def items(
         self, user: str, type_: str | None = None, *, now: float | None = None
     ) -> list[LibraryItem]:
         """The user's items (of ``type_``), in the order added; only visible ones when ``now``."""
         with self._lock:
-            library = self._users.get(user)
-            if library is None:
+            items = self._users.get(user)
+            if items is None:
                 return []
-            values = list(library.items.values())
+            values = list(items.values())
         return [
             item
             for item in map(LibraryItem._make, values)
             if (type_ is None or item.type == type_) and (now is None or item.visible_at <= now)
         ]
 
-    def remove(self, user: str, type_: str, catalog_id: str) -> bool:
-        with self._lock:
-            library = self._users.get(user)
-            key = (type_, catalog_id)
-            if library is None or key not in library.items:
-                return False
-            del library.items[key]
-            library.generations[key] = library.generations.get(key, 0) + 1
-            return True
-
     def put(self, user: str, contents: Mapping[str, Iterable[str]], now: float) -> None:
         """Replace the user's library with ``contents`` (visible at once)."""
         unknown = set(contents) - set(RESOURCE_TYPES)
         if unknown:
             raise ValueError(f"unknown resource type(s): {', '.join(sorted(unknown))}")
+        items: dict[tuple[str, str], _Row] = {}
+        for type_, ids in contents.items():
+            prefix = LIBRARY_KINDS[type_].prefix
+            for id_ in ids:
+                items[(type_, id_)] = (type_, id_, library_id(prefix, user, type_, id_), now, now)
         with self._lock:
-            library = _UserLibrary()
-            for type_, ids in contents.items():
-                prefix = LIBRARY_KINDS[type_][0]
-                for id_ in ids:
-                    library.items[(type_, id_)] = (
-                        type_,
-                        id_,
-                        _library_id(prefix, user, type_, id_, 0),
-                        now,
-                        now,
-                    )
-            self._users[user] = library
+            self._users[user] = items
 
     def snapshot(self, user: str) -> dict[str, list[dict[str, Any]]]:
         """The user's library per type, every item with its library id and visibility."""
@@ -232,10 +196,6 @@ class LibraryStore:
                 }
             )
         return result
-
-    def users(self) -> list[str]:
-        with self._lock:
-            return list(self._users)
 
     def reset(self, user: str | None = None) -> None:
         with self._lock:

@@ -1,240 +1,289 @@
-"""The request path's checks and answers for one configuration, and the per-request record.
+"""The one request path of everything the fake serves under Apple's hosts.
 
-``Pipeline.add`` is ``POST /v1/me/library`` after any scripted rule: developer token (and
-rate limit), user token, subscription and query in the configured order, then the library.
-``Exchange`` collects what the checks decide; ``Exchange.record`` is what the journal keeps.
+A request goes: target length (414) -> scripted rules -> routing (404, 405, 400) -> the
+checks in the configured order (developer token and rate limit, user token, subscription,
+the endpoint's query) -> the endpoint's answer. Every request is journaled exactly once,
+before its answer leaves (a client that has the answer finds it in the journal), and in a
+``finally`` whatever happens: a failure inside the fake is answered and journaled as a 500
+naming it, a client that left during a scripted delay as 499.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from starlette.types import Receive, Scope, Send
 
 from .auth import DeveloperTokenVerifier, Rejection, UserTokenPolicy
+from .clock import Clock
 from .config import Settings
-from .errors import AppleError, Reply, empty_reply, error_reply
-from .journal import SEPARATOR, flatten, pack_headers
-from .query import IgnoredId, ParsedQuery, QueryParser, decode_query
-from .rules import DEFAULT_ERRORS, Action, RateLimiter
+from .endpoints import LIBRARY_ENDPOINTS
+from .errors import AppleError, default_error
+from .faults import TransportFault, perform_fault
+from .journal import Exchange, Journal
+from .library import CatalogPolicy, LibraryStore
+from .params import Parameters
+from .query import QueryParser
+from .ratelimit import RATE_LIMIT_RULE, RateLimiter
+from .routing import Endpoint, Router
+from .rules import Action, RequestFacts, RuleBook
 from .schemas import SchemaSet
+from .wire import (
+    JSON_CONTENT_TYPE,
+    Headers,
+    Query,
+    Reply,
+    empty_reply,
+    encode_headers,
+    error_reply,
+    read_headers,
+)
 
-if TYPE_CHECKING:
-    from .controller import MockController
+__all__ = ["CLIENT_GONE", "Call", "Pipeline"]
 
-__all__ = ["ENDPOINT", "Exchange", "Headers", "Pipeline", "read_headers"]
+log = logging.getLogger("apple_music_mock")
 
-ENDPOINT = "/v1/me/library"
-_READ_PARAMETERS = frozenset({"limit", "offset", "l"})
-_WANTED = {
-    b"authorization": "authorization",
-    b"music-user-token": "music-user-token",
-    b"origin": "origin",
-}
-_JSON_UTF8 = "application/json; charset=utf-8"
+#: The journal's status for a request whose client left before it was answered (nginx's
+#: "client closed request"; nothing was sent).
+CLIENT_GONE = 499
 
-Headers = dict[str, str]
-
-
-def read_headers(raw: list[tuple[bytes, bytes]]) -> Headers:
-    """The headers the checks read, by lower-case name (the first of repeated ones)."""
-    found: Headers = {}
-    for name, value in raw:
-        key = _WANTED.get(name)
-        if key is not None and key not in found:
-            found[key] = value.decode("latin-1")
-    return found
+_ROUTER = Router(LIBRARY_ENDPOINTS)
 
 
-@dataclass(slots=True, eq=False)
-class Exchange:
-    """One request and what the fake decided: the journal's record (made into a redacted
-    :class:`JournalEntry` only when read)."""
+class Call:
+    """One request on its way through the checks: what they read and what they found."""
 
-    seq: int
-    time: float
-    method: str
-    path: str
-    query: bytes
-    headers: list[tuple[bytes, bytes]]
-    user: str | None = None
-    status: int = 0
-    code: str | None = None
-    parameter: str | None = None
-    detail: str | None = None
-    reason: str | None = None
-    rule: str | None = None
-    parsed: ParsedQuery | None = None
-    added: Mapping[str, Sequence[str]] | None = None
-    ignored: tuple[IgnoredId, ...] = ()
-    dropped: Mapping[str, Sequence[str]] | None = None
-    fault: str | None = None
+    __slots__ = ("endpoint", "exchange", "headers", "params", "parsed", "query", "user_token")
+
+    def __init__(self, exchange: Exchange, headers: Headers, query: Query) -> None:
+        self.exchange = exchange
+        self.headers = headers
+        self.query = query
+        self.user_token = headers.get("music-user-token")
+        self.params: dict[str, str] = {}
+        self.parsed: Any = None
+        self.endpoint: Endpoint | None = None
 
     def fail(self, error: AppleError, headers: dict[str, str] | None = None) -> Reply:
-        self.code, self.parameter, self.detail = error.code, error.parameter, error.detail
-        return error_reply(error, headers=headers)
-
-    def record(self) -> tuple[Any, ...]:
-        """The journal's copy: tokens redacted, and nothing but atoms and flat tuples of
-        strings, which the garbage collector soon stops tracking (a full journal then
-        costs no collection time). Fields as :class:`JournalRecord`'s; the ids
-        are re-read from the raw query when the entry is made; ``added`` is None when every
-        id was added."""
-        parsed = self.parsed
-        everything = parsed is not None and self.added is parsed.ids
-        return (
-            self.seq,
-            self.time,
-            self.method,
-            self.path,
-            self.query,
-            pack_headers(self.headers),
-            self.user,
-            self.status,
-            self.code,
-            self.parameter,
-            self.detail,
-            self.reason,
-            self.rule,
-            None if everything else flatten(self.added),
-            tuple(SEPARATOR.join(item) for item in self.ignored) if self.ignored else (),
-            flatten(self.dropped),
-            self.fault,
+        """The errors answer of ``error``, noted in the journal's record."""
+        exchange = self.exchange
+        exchange.code, exchange.parameter, exchange.detail = (
+            error.code,
+            error.parameter,
+            error.detail,
         )
+        return error_reply(error, headers=headers)
 
 
 class Pipeline:
-    """The checks of one configuration, in the configured order, and the answers."""
+    """The checks and answers of one configuration over the controller's live state.
 
-    def __init__(self, settings: Settings, mock: MockController, schemas: SchemaSet) -> None:
+    Built by :class:`~mockserver.MockController`, which swaps in a new one when the
+    settings change; ``await pipeline(scope, receive, send)`` serves one request.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        schemas: SchemaSet,
+        clock: Clock,
+        journal: Journal,
+        library: LibraryStore,
+        rules: RuleBook,
+        limiter: RateLimiter | None,
+    ) -> None:
         self.settings = settings
-        self.mock = mock
-        self.developer_tokens = DeveloperTokenVerifier(settings, schemas, mock.clock)
+        self.clock = clock
+        self.journal = journal
+        self.library = library
+        self.rules = rules
+        self.limiter = limiter
+        self.router = _ROUTER
+        self.developer_tokens = DeveloperTokenVerifier(settings, schemas, clock)
         self.user_tokens = UserTokenPolicy(settings, schemas)
         self.queries = QueryParser(settings, schemas)
-        checks: dict[str, Callable[[Exchange, Headers], Reply | None]] = {
+        self.read_parameters = Parameters(
+            schemas, "library-query.schema.json", settings.tolerated_parameters
+        )
+        self.policy = CatalogPolicy.from_settings(settings)
+        self.visibility_delay = settings.visibility_delay_seconds
+        self.seed = settings.seed
+        self.max_target_length = settings.max_target_length
+        self.accepted = empty_reply(202, content_type=settings.success_content_type)
+        checks: dict[str, Callable[[Call], Reply | None]] = {
             "developer_token": self.check_developer_token,
             "user_token": self.check_user_token,
             "subscription": self.check_subscription,
             "query": self.check_query,
         }
         self.checks = tuple(checks[name] for name in settings.check_order)
-        self.read_checks = tuple(checks[n] for n in settings.check_order if n != "query")
-        self.accepted = empty_reply(202, content_type=settings.success_content_type)
-        self.max_target_length = settings.max_target_length
 
-    # --- the endpoints ---------------------------------------------------------------------
+    # --- the request path -------------------------------------------------------------------
 
-    def add(self, exchange: Exchange, headers: Headers) -> Reply:
-        """``POST /v1/me/library`` after the rules: the checks, then the library."""
-        for check in self.checks:
-            reply = check(exchange, headers)
-            if reply is not None:
-                return reply
-        parsed = exchange.parsed
-        assert parsed is not None  # the query check always runs
-        result = self.mock.library.add(headers["music-user-token"], parsed.addable, exchange.time)
-        exchange.added = result.added
-        exchange.dropped = result.dropped or None
-        exchange.ignored = parsed.ignored + result.ignored if result.ignored else parsed.ignored
-        return self.accepted
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope["query_string"]
+        exchange = self.journal.begin(
+            self.clock.now(), scope["method"], scope["path"], query, scope["headers"]
+        )
+        recorded = False
+        try:
+            reply = await self._answer(scope, exchange, receive, send)
+            if reply is None:  # a transport fault broke the connection, or the client left
+                return
+            exchange.status = reply.status
+            self.journal.append(exchange)
+            recorded = True
+            await reply.send(send)
+        except TransportFault:
+            raise  # the in-process form of a scripted fault: journaled below
+        except Exception as error:
+            if recorded:  # the answer was journaled; the client went away while it was sent
+                log.debug("answer to request #%d not delivered: %r", exchange.seq, error)
+                return
+            log.error("request #%d failed inside the fake", exchange.seq, exc_info=error)
+            failure = AppleError(
+                500, "50000", f"apple-music-mock failed: {type(error).__name__}: {error}"
+            )
+            reply = Call(exchange, {}, Query(b"")).fail(failure)
+            exchange.status, exchange.reason = 500, "internal error"
+            self.journal.append(exchange)
+            recorded = True
+            try:
+                await reply.send(send)
+            except Exception:
+                log.debug("could not send the 500 for request #%d", exchange.seq)
+        finally:
+            if not recorded:
+                self.journal.append(exchange)
 
-    def read(self, exchange: Exchange, headers: Headers, type_: str) -> Reply:
-        """``GET /v1/me/library/{type}``: the checks but the query's, then a page."""
-        for check in self.read_checks:
-            reply = check(exchange, headers)
-            if reply is not None:
-                return reply
-        limit, offset = 25, 0
-        tolerated = set(self.settings.tolerated_parameters)
-        for key, value in decode_query(exchange.query):
-            if key not in _READ_PARAMETERS and key not in tolerated:
-                return exchange.fail(
-                    AppleError(400, "40004", f"Parameter '{key}' is not allowed", key)
-                )
-            if key == "limit":
-                if not value.isdigit() or not 1 <= int(value) <= 100:
-                    detail = f"Value '{value[:20]}' for 'limit' must be an integer from 1 to 100"
-                    return exchange.fail(AppleError(400, "40005", detail, "limit"))
-                limit = int(value)
-            elif key == "offset":
-                if not value.isdigit():
-                    detail = f"Value '{value[:20]}' for 'offset' must be a non-negative integer"
-                    return exchange.fail(AppleError(400, "40005", detail, "offset"))
-                offset = int(value)
-        mock = self.mock
-        items = mock.library.items(headers["music-user-token"], type_, now=mock.clock.now())
-        body: dict[str, Any] = {
-            "data": [item.to_resource() for item in items[offset : offset + limit]],
-            "meta": {"total": len(items)},
-        }
-        if offset + limit < len(items):
-            body["next"] = f"{ENDPOINT}/{type_}?offset={offset + limit}"
-            if limit != 25:
-                body["next"] += f"&limit={limit}"
-        content = json.dumps(body, separators=(",", ":")).encode()
-        return Reply(
-            200,
-            [
-                (b"content-type", _JSON_UTF8.encode()),
-                (b"content-length", str(len(content)).encode()),
-            ],
-            content,
+    async def _answer(
+        self, scope: Scope, exchange: Exchange, receive: Receive, send: Send
+    ) -> Reply | None:
+        query = exchange.query
+        raw_path = scope.get("raw_path") or exchange.path.encode()
+        length = len(raw_path) + (len(query) + 1 if query else 0)
+        if length > self.max_target_length:
+            detail = f"Request target is {length} bytes; the limit is {self.max_target_length}"
+            return Call(exchange, {}, Query(query)).fail(AppleError(414, "41400", detail))
+        call = Call(exchange, read_headers(exchange.headers), Query(query))
+        exchange.user = call.user_token
+        if len(self.rules):
+            decision = self.rules.decide(self._facts(call), self.seed)
+            if decision is not None:
+                exchange.rule = decision.rule.id
+                action = decision.action
+                delay = action.delay_seconds(self.seed, decision.rule.id, decision.application)
+                if delay and not await _client_stays(delay, receive):
+                    exchange.status, exchange.reason = CLIENT_GONE, "client disconnected"
+                    return None
+                if action.fault is not None:
+                    exchange.fault = action.fault
+                    reply = self._fault_reply(action)
+                    if action.fault == "truncated_body":
+                        exchange.status = reply.status
+                    await perform_fault(action.fault, reply, send)
+                    return None
+                if not action.is_normal:
+                    return self.scripted(call, action)
+        return self.decide(call, exchange.method)
+
+    def _facts(self, call: Call) -> RequestFacts:
+        exchange = call.exchange
+        authorization = call.headers.get("authorization")
+        return RequestFacts(
+            exchange.method,
+            exchange.path,
+            call.query,
+            exchange.headers,
+            call.user_token,
+            lambda: self.developer_tokens.peek(authorization),
         )
 
-    # --- the checks ------------------------------------------------------------------------
+    def decide(self, call: Call, method: str) -> Reply:
+        """The normal answer: routing, then the checks, then the endpoint."""
+        route = self.router.find(method, call.exchange.path)
+        if isinstance(route, AppleError):
+            return self._unrouted(call, route)
+        endpoint = call.endpoint = route.endpoint
+        call.params = dict(route.params)
+        for check in self.checks:
+            reply = check(call)
+            if reply is not None:
+                return reply
+        reply = endpoint.answer(self, call)
+        if method == "HEAD":
+            return Reply(reply.status, reply.headers, b"")
+        return reply
+
+    def _unrouted(self, call: Call, error: AppleError) -> Reply:
+        if error.status != 405:
+            return call.fail(error)
+        allow = {"allow": ", ".join(self.router.allowed(call.exchange.path))}
+        if self.settings.method_not_allowed_body == "empty":
+            return empty_reply(405, headers=allow)
+        return call.fail(error, allow)
+
+    # --- the checks -------------------------------------------------------------------------
 
     def unauthorized(self) -> Reply:
         if self.settings.unauthorized_body == "errors":
             return error_reply(AppleError(401, "40100", "Invalid developer token"))
         return empty_reply(401)
 
-    def check_developer_token(self, exchange: Exchange, headers: Headers) -> Reply | None:
+    def check_developer_token(self, call: Call) -> Reply | None:
+        exchange, headers = call.exchange, call.headers
         result = self.developer_tokens.check(
             headers.get("authorization"), headers.get("origin"), exchange.time
         )
         if isinstance(result, Rejection):
             exchange.reason = f"{result.reason}: {result.detail}"
             return self.unauthorized()
-        limiter = self.mock.rate_limiter
+        limiter = self.limiter
         if limiter is not None and not limiter.allow(result.team_id, exchange.time):
-            exchange.rule = RateLimiter.RULE_ID
+            exchange.rule = RATE_LIMIT_RULE
             retry_after = limiter.limit.retry_after
             extra = {"retry-after": str(retry_after)} if retry_after is not None else None
-            return exchange.fail(DEFAULT_ERRORS[429], extra)
+            return call.fail(default_error(429), extra)
         return None
 
-    def check_user_token(self, exchange: Exchange, headers: Headers) -> Reply | None:
-        outcome = self.user_tokens.check(headers.get("music-user-token"))
+    def check_user_token(self, call: Call) -> Reply | None:
+        if call.endpoint is not None and not call.endpoint.user_token:
+            return None
+        outcome = self.user_tokens.check(call.user_token)
         if outcome is None:
             return None
         if isinstance(outcome, AppleError):
-            exchange.reason = "user token missing or rejected"
-            return exchange.fail(outcome)
-        exchange.reason = "user token missing"
+            call.exchange.reason = "user token missing or rejected"
+            return call.fail(outcome)
+        call.exchange.reason = "user token missing"
         return self.unauthorized()
 
-    def check_subscription(self, exchange: Exchange, headers: Headers) -> Reply | None:
-        error = self.user_tokens.check_subscription(headers.get("music-user-token"))
-        return None if error is None else exchange.fail(error)
+    def check_subscription(self, call: Call) -> Reply | None:
+        if call.endpoint is not None and not call.endpoint.user_token:
+            return None
+        error = self.user_tokens.check_subscription(call.user_token)
+        return None if error is None else call.fail(error)
 
-    def check_query(self, exchange: Exchange, headers: Headers) -> Reply | None:
-        result = self.queries.parse(exchange.query)
-        if isinstance(result, AppleError):
-            return exchange.fail(result)
-        exchange.parsed = result
-        return None
+    def check_query(self, call: Call) -> Reply | None:
+        assert call.endpoint is not None  # the router found one before the checks run
+        return call.endpoint.parse(self, call)
 
-    def scripted(self, exchange: Exchange, action: Action) -> Reply:
+    # --- scripted answers -------------------------------------------------------------------
+
+    def scripted(self, call: Call, action: Action) -> Reply:
         """The answer of a rule's action (faults aside)."""
         status = action.status or 500
         headers = dict(action.headers or {})
         if action.has_body:
             body = action.body
             content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-            headers.setdefault("content-type", _JSON_UTF8)
-            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+            headers.setdefault("content-type", JSON_CONTENT_TYPE)
+            raw = encode_headers(headers)
             return Reply(status, [*raw, (b"content-length", str(len(content)).encode())], content)
         if status == 202:
             return empty_reply(
@@ -242,8 +291,28 @@ class Pipeline:
             )
         if status == 401:
             reply = self.unauthorized()
-            extra = [
-                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
-            ]
-            return Reply(401, [*reply.headers, *extra], reply.body)
-        return exchange.fail(DEFAULT_ERRORS[status], headers)
+            return reply.with_headers(encode_headers(headers))
+        return call.fail(default_error(status), headers)
+
+    def _fault_reply(self, action: Action) -> Reply:
+        """What a truncated body is half of: the action's body, or its status's default."""
+        status = action.status if action.status not in (None, 202) else 500
+        if action.has_body:
+            body = action.body
+            content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+            headers = [(b"content-type", JSON_CONTENT_TYPE.encode())]
+            return Reply(
+                status, [*headers, (b"content-length", str(len(content)).encode())], content
+            )
+        return error_reply(default_error(status))
+
+
+async def _client_stays(seconds: float, receive: Receive) -> bool:
+    """Wait ``seconds``; False as soon as the client disconnects (the request body, which
+    the fake does not read here, is drained meanwhile)."""
+    with anyio.move_on_after(seconds):
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return False
+    return True

@@ -1,38 +1,19 @@
-"""Raw query string -> validated ids per resource type, or the Apple error for it."""
+"""The add's query: raw query string -> validated ids per resource type, or the Apple error."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from typing import Any, Literal, NamedTuple
-from urllib.parse import unquote_to_bytes
-
-from jsonschema.exceptions import ValidationError
+from typing import Any, NamedTuple
 
 from .config import Settings
 from .errors import AppleError
-from .schemas import SchemaSet
+from .ids import IdKind, IdShapes
+from .library import IgnoredId
+from .params import clip, to_apple_error
+from .schemas import SchemaSet, python_pattern
+from .wire import Query
 
-__all__ = [
-    "RESOURCE_TYPES",
-    "IdShapes",
-    "IgnoredId",
-    "ParsedQuery",
-    "QueryParser",
-    "decode_query",
-]
-
-RESOURCE_TYPES = ("albums", "songs", "music-videos", "playlists")
-
-IdKind = Literal["catalog", "library", "wrong-shape"]
-
-
-class IgnoredId(NamedTuple):
-    """An id the request carried that the library will not add, and why."""
-
-    type: str
-    id: str
-    reason: str
+__all__ = ["ParsedQuery", "QueryParser"]
 
 
 class ParsedQuery(NamedTuple):
@@ -47,46 +28,6 @@ class ParsedQuery(NamedTuple):
     """The effective language: ``l`` when the storefront supports it, else its default."""
 
 
-def _unquote(raw: bytes) -> str:
-    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
-
-
-def decode_query(raw: bytes) -> list[tuple[str, str]]:
-    """Split and percent-decode a raw query string; every wire form gives the same pairs.
-
-    >>> decode_query(b"ids%5Bsongs%5D=1%2C2&l=en-US")
-    [('ids[songs]', '1,2'), ('l', 'en-US')]
-    """
-    pairs = []
-    for piece in raw.split(b"&"):
-        if piece:
-            key, _, value = piece.partition(b"=")
-            pairs.append((_unquote(key), _unquote(value)))
-    return pairs
-
-
-class IdShapes:
-    """Classifies ids with the patterns of ``schemas/ids.schema.json``."""
-
-    def __init__(self, schemas: SchemaSet) -> None:
-        defs = schemas.document("ids.schema.json")["$defs"]
-        by_type = defs["catalog"]["properties"]
-        self.catalog: dict[str, re.Pattern[str]] = {}
-        self.descriptions: dict[str, str] = {}
-        for type_ in RESOURCE_TYPES:
-            target = defs[by_type[type_]["$ref"].rsplit("/", 1)[1]]
-            self.catalog[type_] = re.compile(target["pattern"])
-            self.descriptions[type_] = target["description"]
-        self.library = re.compile(defs["library"]["pattern"])
-
-    def classify(self, type_: str, id_: str) -> IdKind:
-        if self.catalog[type_].match(id_):
-            return "catalog"
-        if self.library.match(id_):
-            return "library"
-        return "wrong-shape"
-
-
 _FAST_ESCAPES = (
     ("%5B", "["),
     ("%5D", "]"),
@@ -95,10 +36,6 @@ _FAST_ESCAPES = (
     ("%2C", ","),
     ("%2c", ","),
 )
-
-
-def _clip(value: str, limit: int = 64) -> str:
-    return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
 class QueryParser:
@@ -114,19 +51,19 @@ class QueryParser:
     def __init__(self, settings: Settings, schemas: SchemaSet) -> None:
         self.settings = settings
         self.validator = schemas.query_validator(settings.tolerated_parameters)
-        self.shapes = IdShapes(schemas)
+        self.shapes = IdShapes()
         self.supported_languages = settings.supported_languages
         self.default_language = settings.languages[settings.storefront]["default"]
         query_schema = schemas.document("query.schema.json")
         types = query_schema["$defs"]["resourceType"]["enum"]
         self._known_keys = {f"ids[{t}]": t for t in types}
         self._catalog_match = {t: self.shapes.catalog[t].match for t in types}
-        self._language_tag = re.compile(query_schema["$defs"]["languageTag"]["pattern"])
+        self._language_tag = python_pattern(query_schema["$defs"]["languageTag"]["pattern"])
         self._tolerated = frozenset(settings.tolerated_parameters)
         self._merge = settings.repeated_keys == "merge"
 
-    def parse(self, raw: bytes) -> ParsedQuery | AppleError:
-        return self.parse_fast(raw) or self.parse_with_schema(raw)
+    def parse(self, query: Query) -> ParsedQuery | AppleError:
+        return self.parse_fast(query.raw) or self.parse_with_schema(query)
 
     def parse_fast(self, raw: bytes) -> ParsedQuery | None:
         """The common valid shapes without a schema walk; None means "ask the schema"."""
@@ -183,9 +120,9 @@ class QueryParser:
         result = self._accept(document)
         return result if isinstance(result, ParsedQuery) else None
 
-    def parse_with_schema(self, raw: bytes) -> ParsedQuery | AppleError:
+    def parse_with_schema(self, query: Query) -> ParsedQuery | AppleError:
         """Decode every pair, validate against the schema, map failures to Apple errors."""
-        pairs = decode_query(raw)
+        pairs = query.pairs
         document: dict[str, Any] = {}
         repeated: list[str] = []
         for key, value in pairs:
@@ -208,7 +145,7 @@ class QueryParser:
         order = {key: index for index, key in enumerate(document)}
         ranked: list[tuple[int, int, AppleError]] = []
         for error in self.validator.iter_errors(document):
-            apple = _to_apple(error)
+            apple = to_apple_error(error)
             if not error.path:
                 ranked.append((3, 0, apple))
             else:
@@ -216,7 +153,7 @@ class QueryParser:
                 ranked.append((rank, order.get(str(error.path[0]), 0), apple))
         if repeated and self.settings.repeated_keys == "reject":
             key = repeated[0]
-            detail = f"Parameter '{_clip(key)}' must not be repeated"
+            detail = f"Parameter '{clip(key)}' must not be repeated"
             ranked.append((1, order[key], AppleError(400, "40005", detail, key)))
         if not ranked:
             return None
@@ -255,7 +192,7 @@ class QueryParser:
             if self.settings.unsupported_language == "reject":
                 supported = ", ".join(sorted(self.supported_languages))
                 detail = (
-                    f"Language '{_clip(language)}' is not supported by storefront "
+                    f"Language '{clip(language)}' is not supported by storefront "
                     f"'{self.settings.storefront}' (supported: {supported})"
                 )
                 return AppleError(400, "40005", detail, "l")
@@ -269,20 +206,8 @@ class QueryParser:
 
     def _shape_detail(self, key: str, type_: str, id_: str, kind: IdKind) -> str:
         if kind == "library":
-            return f"Id '{_clip(id_)}' in '{key}' is a library id, not a catalog id"
+            return f"Id '{clip(id_)}' in '{key}' is a library id, not a catalog id"
         return (
-            f"Id '{_clip(id_)}' in '{key}' is not a valid catalog id for {type_}: "
+            f"Id '{clip(id_)}' in '{key}' is not a valid catalog id for {type_}: "
             f"{self.shapes.descriptions[type_]}"
         )
-
-
-def _to_apple(error: ValidationError) -> AppleError:
-    annotation: Mapping[str, Any] = {}
-    if isinstance(error.schema, Mapping):
-        annotation = error.schema.get("x-apple", {})
-    parameter = annotation.get("parameter") or (str(error.path[0]) if error.path else None)
-    detail = str(annotation.get("detail") or error.message)
-    detail = detail.replace("{parameter}", _clip(parameter or ""))
-    if len(error.path) > 1:
-        detail += f" (element {int(error.path[1]) + 1})"
-    return AppleError(400, str(annotation.get("code", "40005")), detail, parameter)

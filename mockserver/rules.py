@@ -1,68 +1,91 @@
-"""Scripted behaviour: rules that match requests and answer, fail or stall on purpose."""
+"""Scripted behaviour: rules that match requests and answer, fail or stall on purpose.
+
+Rules are indexed by method, path and user token, so a request only looks at the rules that
+could match it; a request no rule could match pays nothing for the installed ones.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import heapq
 import itertools
 import threading
-from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from .errors import AppleError, ConfigError
-from .schemas import load_schemas
+from .chance import unit_interval
+from .config import validate_rule
+from .errors import ConfigError
+from .wire import Query
 
-__all__ = [
-    "DEFAULT_ERRORS",
-    "Action",
-    "Match",
-    "RateLimit",
-    "RateLimiter",
-    "RequestFacts",
-    "Rule",
-    "RuleBook",
-    "unit_interval",
-]
+__all__ = ["Action", "Applied", "Fault", "Match", "RequestFacts", "Rule", "RuleBook"]
 
 Fault = Literal["connection_reset", "empty_response", "truncated_body"]
 
-#: The Apple-shaped body each scripted status gets by default (contract.md §3).
-DEFAULT_ERRORS: Mapping[int, AppleError] = {
-    400: AppleError(400, "40005", "Invalid Parameter Value"),
-    403: AppleError(403, "40300", "Invalid authentication"),
-    404: AppleError(404, "40400", "The requested resource was not found"),
-    405: AppleError(405, "40500", "Method not allowed"),
-    429: AppleError(429, "42900", "Request is forbidden", include_id=False),
-    500: AppleError(500, "50001", "Upstream Service Error"),
-    503: AppleError(503, "50300", "Service Unavailable"),
-}
+ENDPOINT = "/v1/me/library"
 
 
-def unit_interval(*parts: object) -> float:
-    """A reproducible number in [0, 1) from ``parts`` (no shared generator, no ordering)."""
-    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
-
-
-@dataclass(frozen=True, slots=True)
 class RequestFacts:
-    """What a rule may match on, gathered before the normal checks run."""
+    """What a rule may match on, worked out only when a candidate rule asks for it."""
 
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    types: frozenset[str] = frozenset()
-    ids: frozenset[str] = frozenset()
-    user_token: str | None = None
-    team_id: str | None = None
-    key_id: str | None = None
+    __slots__ = (
+        "_headers",
+        "_identity",
+        "_peek",
+        "method",
+        "path",
+        "query",
+        "raw_headers",
+        "user_token",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: Query,
+        raw_headers: Iterable[tuple[bytes, bytes]],
+        user_token: str | None,
+        peek: Callable[[], tuple[str | None, str | None]],
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.query = query
+        self.raw_headers = raw_headers
+        self.user_token = user_token
+        self._peek = peek
+        self._headers: dict[str, str] | None = None
+        self._identity: tuple[str | None, str | None] | None = None
+
+    @property
+    def types(self) -> Iterable[str]:
+        return self.query.ids.keys()
+
+    @property
+    def ids(self) -> set[str]:
+        return {id_ for ids in self.query.ids.values() for id_ in ids}
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        if self._headers is None:
+            headers: dict[str, str] = {}
+            for name, value in self.raw_headers:
+                headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+            self._headers = headers
+        return self._headers
+
+    @property
+    def identity(self) -> tuple[str | None, str | None]:
+        """(iss, kid) of the developer token, unjudged."""
+        if self._identity is None:
+            self._identity = self._peek()
+        return self._identity
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
     method: str = "POST"
-    path: str = "/v1/me/library"
+    path: str = ENDPOINT
     types: frozenset[str] | None = None
     ids: frozenset[str] | None = None
     user_token: str | None = None
@@ -72,19 +95,17 @@ class Match:
     calls: int | tuple[int, ...] | Mapping[str, int | None] | None = None
 
     def matches(self, facts: RequestFacts) -> bool:
-        """Every criterion except ``calls`` (which depends on the rule's own count)."""
-        if facts.method != self.method or facts.path != self.path:
+        """Every criterion except ``calls`` (which depends on the rule's own count); method,
+        path and user token are already known to hold (the rule book's index)."""
+        if self.types is not None and self.types.isdisjoint(facts.types):
             return False
-        if self.types is not None and not (self.types & facts.types):
+        if self.ids is not None and self.ids.isdisjoint(facts.ids):
             return False
-        if self.ids is not None and not (self.ids & facts.ids):
-            return False
-        for name, wanted in (
-            (self.user_token, facts.user_token),
-            (self.team_id, facts.team_id),
-            (self.key_id, facts.key_id),
-        ):
-            if name is not None and name != wanted:
+        if self.team_id is not None or self.key_id is not None:
+            team_id, key_id = facts.identity
+            if self.team_id is not None and self.team_id != team_id:
+                return False
+            if self.key_id is not None and self.key_id != key_id:
                 return False
         for header, expected in (self.headers or {}).items():
             value = facts.headers.get(header.lower())
@@ -133,7 +154,7 @@ class Match:
         calls = data.get("calls")
         return cls(
             method=data.get("method", "POST"),
-            path=data.get("path", "/v1/me/library"),
+            path=data.get("path", ENDPOINT),
             types=frozenset(data["types"]) if "types" in data else None,
             ids=frozenset(data["ids"]) if "ids" in data else None,
             user_token=data.get("user_token"),
@@ -246,23 +267,15 @@ class Rule:
         )
 
 
-def validate_rule(data: Mapping[str, Any]) -> None:
-    validator = load_schemas().validator("rule.schema.json")
-    error = next(iter(sorted(validator.iter_errors(data), key=lambda e: e.path)), None)
-    if error is None:
-        return
-    where = "/".join(map(str, error.path)) or "rule"
-    if error.validator == "oneOf" and not error.path:
-        raise ConfigError("invalid rule: give exactly one of 'action' or 'sequence'")
-    raise ConfigError(f"invalid rule at '{where}': {error.message}")
-
-
 @dataclass(slots=True)
 class _RuleState:
     rule: Rule
     order: int
     matched: int = 0
     applied: int = 0
+
+    def __lt__(self, other: _RuleState) -> bool:  # the order rules are tried in
+        return (-self.rule.priority, self.order) < (-other.rule.priority, other.order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,15 +287,35 @@ class Applied:
     application: int
 
 
+_Index = dict[tuple[str, str], dict[str | None, list[_RuleState]]]
+
+
 class RuleBook:
     """The live rule set, safe to use from several threads."""
 
-    def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._states: list[_RuleState] = []
+        self._index: _Index = {}
         self._order = itertools.count()
         self._ids = itertools.count(1)
+
+    def _reindex(self) -> None:
+        self._states.sort()
+        index: _Index = {}
+        for state in self._states:
+            match = state.rule.match
+            by_user = index.setdefault((match.method, match.path), {})
+            by_user.setdefault(match.user_token, []).append(state)
+        self._index = index
+
+    @staticmethod
+    def build(rules: Iterable[Mapping[str, Any]]) -> list[Rule]:
+        """Validate and build rules from their JSON forms (ids ``rule-1``, ... by default)."""
+        return [
+            Rule.from_json(data, default_id=f"rule-{number}")
+            for number, data in enumerate(rules, 1)
+        ]
 
     def add(self, rule: Rule | Mapping[str, Any]) -> Rule:
         with self._lock:
@@ -291,32 +324,28 @@ class RuleBook:
             if any(state.rule.id == rule.id for state in self._states):
                 raise ConfigError(f"a rule with id {rule.id!r} already exists")
             self._states.append(_RuleState(rule, next(self._order)))
-            self._states.sort(key=lambda s: (-s.rule.priority, s.order))
+            self._reindex()
             return rule
 
-    def replace_all(self, rules: Iterable[Mapping[str, Any]]) -> None:
-        """Validate every rule first; install them only if all are valid."""
-        built: list[Rule] = []
-        ids = itertools.count(1)
-        for data in rules:
-            built.append(Rule.from_json(data, default_id=f"rule-{next(ids)}"))
+    def install(self, rules: list[Rule]) -> None:
+        """Replace every rule with ``rules`` (already built: nothing here can fail)."""
         with self._lock:
-            self._states = []
-            self._ids = ids
-            for rule in built:
-                self._states.append(_RuleState(rule, next(self._order)))
-            self._states.sort(key=lambda s: (-s.rule.priority, s.order))
+            self._states = [_RuleState(rule, next(self._order)) for rule in rules]
+            self._ids = itertools.count(len(rules) + 1)
+            self._reindex()
 
     def remove(self, rule_id: str) -> bool:
         with self._lock:
             before = len(self._states)
             self._states = [s for s in self._states if s.rule.id != rule_id]
+            self._reindex()
             return len(self._states) != before
 
     def remove_namespace(self, user_token: str) -> int:
         with self._lock:
             before = len(self._states)
             self._states = [s for s in self._states if s.rule.match.user_token != user_token]
+            self._reindex()
             return before - len(self._states)
 
     def rules(self) -> list[dict[str, Any]]:
@@ -329,12 +358,25 @@ class RuleBook:
     def __len__(self) -> int:
         return len(self._states)
 
-    def decide(self, facts: RequestFacts) -> Applied | None:
+    def candidates(self, method: str, path: str, user_token: str | None) -> list[_RuleState]:
+        """The rules that could match a request, in the order they are tried."""
+        by_user = self._index.get((method, path))
+        if by_user is None:
+            return []
+        anyone = by_user.get(None, [])
+        own = by_user.get(user_token, []) if user_token is not None else []
+        if not own:
+            return anyone
+        if not anyone:
+            return own
+        return list(heapq.merge(anyone, own))
+
+    def decide(self, facts: RequestFacts, seed: int) -> Applied | None:
         """The first rule that applies to ``facts``; its counters move atomically."""
-        if not self._states:
+        if (facts.method, facts.path) not in self._index:  # the usual case: no lock taken
             return None
         with self._lock:
-            for state in self._states:
+            for state in self.candidates(facts.method, facts.path, facts.user_token):
                 rule = state.rule
                 if not rule.match.matches(facts):
                     continue
@@ -344,49 +386,10 @@ class RuleBook:
                 if rule.times is not None and state.applied >= rule.times:
                     continue
                 if rule.probability < 1 and (
-                    unit_interval(self.seed, rule.id, state.matched) >= rule.probability
+                    unit_interval(seed, rule.id, state.matched) >= rule.probability
                 ):
                     continue
                 step = rule.steps[state.applied % len(rule.steps)]
                 state.applied += 1
                 return Applied(rule, step, state.applied)
         return None
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    requests: int
-    window_seconds: float
-    retry_after: int | None = None
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any] | None) -> RateLimit | None:
-        if data is None:
-            return None
-        return cls(data["requests"], float(data["window_seconds"]), data.get("retry_after"))
-
-
-@dataclass
-class RateLimiter:
-    """A sliding window per developer-token team: exact, on the mock's clock."""
-
-    limit: RateLimit
-    _windows: dict[str, deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    RULE_ID = "rate-limit"
-
-    def allow(self, team: str, now: float) -> bool:
-        with self._lock:
-            window = self._windows.setdefault(team, deque())
-            horizon = now - self.limit.window_seconds
-            while window and window[0] <= horizon:
-                window.popleft()
-            if len(window) >= self.limit.requests:
-                return False
-            window.append(now)
-            return True
-
-    def reset(self) -> None:
-        with self._lock:
-            self._windows.clear()

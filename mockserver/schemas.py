@@ -1,10 +1,17 @@
-"""Load, check and compile the JSON Schemas in ``schemas/`` (once per process)."""
+"""Load, check and compile the JSON Schemas in ``schemas/`` (once per process).
+
+JSON Schema patterns are ECMA-262 regular expressions, in which ``$`` matches only at the very
+end; Python's ``$`` also matches before a final newline (``"123\\n"`` would pass
+``^[0-9]+$``). The validators therefore run on copies whose ``$`` anchors are rewritten to
+Python's ``\\Z``; :func:`python_pattern` does the same for patterns the code reads itself.
+"""
 
 from __future__ import annotations
 
 import copy
 import functools
 import json
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +23,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-__all__ = ["SCHEMA_BASE", "SchemaSet", "load_schemas", "schema_dir"]
+__all__ = ["SCHEMA_BASE", "SchemaSet", "load_schemas", "python_pattern", "schema_dir"]
 
 SCHEMA_BASE = "https://apple-music-mock.example/schemas/"
 
@@ -30,6 +37,53 @@ def schema_dir() -> Path:
     if source.is_dir():
         return source
     raise FileNotFoundError(f"schemas not found in {packaged} or {source}")
+
+
+def _python_regex(pattern: str) -> str:
+    """``pattern`` with every ``$`` anchor (outside classes, unescaped) made ``\\Z``."""
+    out: list[str] = []
+    in_class = escaped = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            out.append(r"\Z")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=256)
+def python_pattern(pattern: str) -> re.Pattern[str]:
+    """A schema (ECMA-262) pattern compiled with the same meaning in Python.
+
+    >>> bool(python_pattern("^[0-9]+$").search("123\\n"))
+    False
+    """
+    return re.compile(_python_regex(pattern))
+
+
+def _pythonic(node: Any) -> Any:
+    """A copy of a schema whose patterns mean in Python what they mean in ECMA-262."""
+    if isinstance(node, dict):
+        result: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                result[key] = _python_regex(value)
+            elif key == "patternProperties" and isinstance(value, dict):
+                result[key] = {_python_regex(k): _pythonic(v) for k, v in value.items()}
+            else:
+                result[key] = _pythonic(value)
+        return result
+    if isinstance(node, list):
+        return [_pythonic(item) for item in node]
+    return node
 
 
 @dataclass
@@ -59,30 +113,29 @@ class SchemaSet:
                 self._validators[ref] = cached
         return cached
 
-    def compile(self, schema: Mapping[str, Any]) -> Draft202012Validator:
-        """Compile a derived schema (one built from the configuration) against the registry."""
-        with self._lock:
-            return self._compile(schema)
-
     def _compile(self, schema: Mapping[str, Any]) -> Draft202012Validator:
         Draft202012Validator.check_schema(schema)
         self.compiled += 1
-        return Draft202012Validator(schema, registry=self.registry)
+        return Draft202012Validator(_pythonic(schema), registry=self.registry)
 
-    def query_validator(self, tolerated: Iterable[str]) -> Draft202012Validator:
-        """The query validator with ``tolerated`` parameter names accepted."""
+    def query_validator(
+        self, tolerated: Iterable[str], document: str = "query.schema.json"
+    ) -> Draft202012Validator:
+        """The validator of a parsed query (``document``, by default the add's), with the
+        ``tolerated`` parameter names accepted and ignored."""
         names = tuple(sorted(set(tolerated)))
-        key = "query.schema.json?" + json.dumps(names)
+        key = f"{document}?" + json.dumps(names)
         cached = self._validators.get(key)
         if cached is not None:
             return cached
-        schema = copy.deepcopy(self.document("query.schema.json"))
+        schema = copy.deepcopy(self.document(document))
         schema.pop("$id")
         tolerated_ref = {"$ref": "#/$defs/toleratedParameter"}
         for name in names:
             schema["properties"].setdefault(name, tolerated_ref)
-        validator = self.compile(schema)
-        self._validators[key] = validator
+        with self._lock:
+            validator = self._compile(schema)
+            self._validators[key] = validator
         return validator
 
     def bundled_openapi(self) -> dict[str, Any]:
@@ -123,7 +176,8 @@ class SchemaSet:
 
 @functools.cache
 def load_schemas(directory: Path | None = None) -> SchemaSet:
-    """Read every ``*.json`` in ``directory`` once, check it, and build the registry."""
+    """Read every ``*.json`` in ``directory`` once, check it, and build the registry (of
+    copies with Python-faithful patterns)."""
     directory = directory or schema_dir()
     documents: dict[str, dict[str, Any]] = {}
     registry: Registry[Any] = Registry()
@@ -136,5 +190,6 @@ def load_schemas(directory: Path | None = None) -> SchemaSet:
         expected = SCHEMA_BASE + path.name
         if document.get("$id") != expected:
             raise ValueError(f"{path}: $id must be {expected!r}, not {document.get('$id')!r}")
-        registry = registry.with_resource(expected, Resource.from_contents(document, DRAFT202012))
+        resource = Resource.from_contents(_pythonic(document), DRAFT202012)
+        registry = registry.with_resource(expected, resource)
     return SchemaSet(directory=directory, documents=documents, registry=registry.crawl())

@@ -13,9 +13,12 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from .schemas import load_schemas
+
 __all__ = [
     "DEFAULT_KEY_ID",
     "DEFAULT_TEAM_ID",
+    "MAX_TOKEN_LIFETIME",
     "b64url",
     "forge_token",
     "generate_private_key",
@@ -28,6 +31,12 @@ __all__ = [
 
 DEFAULT_KEY_ID = "MOCKKEY001"
 DEFAULT_TEAM_ID = "MOCKTEAM01"
+
+#: A token's exp may be at most this many seconds past the server's time (Apple documents
+#: 15,777,000 s, six months; ``schemas/jwt-claims.schema.json``).
+MAX_TOKEN_LIFETIME: int = load_schemas().document("jwt-claims.schema.json")[
+    "x-max-lifetime-seconds"
+]
 
 
 def generate_private_key() -> ec.EllipticCurvePrivateKey:

@@ -11,8 +11,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .handle import AppleMusicAssertionError, AppleMusicMock, explain
+    from .handle import AppleMusicMock
+    from .report import AppleMusicAssertionError, explain
     from .respx_route import APPLE_HOSTS, AppleMusicRespx
+    from .session import AppleMusicServer, AppleMusicSession
     from .tokens import TokenFactory
 
 __all__ = [
@@ -20,17 +22,21 @@ __all__ = [
     "AppleMusicAssertionError",
     "AppleMusicMock",
     "AppleMusicRespx",
+    "AppleMusicServer",
+    "AppleMusicSession",
     "TokenFactory",
     "explain",
 ]
 
 _HOMES = {
     "APPLE_HOSTS": "respx_route",
-    "AppleMusicAssertionError": "handle",
+    "AppleMusicAssertionError": "report",
     "AppleMusicMock": "handle",
     "AppleMusicRespx": "respx_route",
+    "AppleMusicServer": "session",
+    "AppleMusicSession": "session",
     "TokenFactory": "tokens",
-    "explain": "handle",
+    "explain": "report",
 }
 
 

@@ -1,87 +1,26 @@
-"""The per-test handle: configure the fake, read what it saw, and assert with clear diffs."""
+"""The per-test handle: the fake's controls scoped to one test, and assertions with clear
+diffs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mockserver import AdminClient, JournalEntry, MockController, Rule, Settings
+from mockserver import JournalEntry, MockControl, Rule, Settings
+from mockserver.control import LibrarySnapshot
 
-__all__ = ["AppleMusicAssertionError", "AppleMusicMock", "explain"]
+from .report import VIOLATION_STATUSES, AppleMusicAssertionError, explain
 
-#: Statuses the fake sends for requests the real API would refuse (when no rule made it).
-VIOLATION_STATUSES = frozenset({400, 401, 403, 404, 405, 414})
-
-_TYPES = "albums, music-videos, playlists, songs"
-
-
-class AppleMusicAssertionError(AssertionError):
-    """An expectation about what the fake received did not hold."""
-
-
-def _expected(entry: JournalEntry) -> str:
-    code, parameter = entry.code, entry.parameter or ""
-    if entry.status == 401:
-        return (
-            "Authorization: Bearer <ES256 developer token: kid and iss of 10 characters, "
-            "iat not in the future, exp within 15,777,000 s, raw R||S signature by a trusted key>"
-        )
-    if code == "40300":
-        return "a non-empty Music-User-Token the fake accepts"
-    if code == "40015":
-        return "a user with a subscription (this one is in unsubscribed_user_tokens)"
-    if code == "40004" and parameter.startswith("ids"):
-        return f"ids[TYPE]=id1,id2 with TYPE one of {_TYPES}"
-    if code == "40004":
-        return "only ids[TYPE], l and the tolerated parameters"
-    if code == "40005" and parameter == "l":
-        return "a language tag the storefront supports, e.g. l=en-US"
-    if code == "40005":
-        return f"ids[TYPE]=id1,id2: at least one, no empty elements, TYPE one of {_TYPES}"
-    if entry.status == 414:
-        return "a shorter request target: split the ids over several requests"
-    if entry.status in (404, 405) or code == "40000":
-        return "POST /v1/me/library (no trailing slash)"
-    return "a request the real API accepts"
-
-
-def explain(entry: JournalEntry) -> str:
-    """One journal entry, near-miss style: what arrived, what the fake answered, and why."""
-    target = entry.path + (f"?{entry.query}" if entry.query else "")
-    line = f"#{entry.seq} {entry.method} {target} -> {entry.status}"
-    if entry.code:
-        line += f" {entry.code}"
-    if entry.rule:
-        line += f" (rule {entry.rule})"
-    if entry.fault:
-        line += f" [fault: {entry.fault}]"
-    if entry.status in VIOLATION_STATUSES and entry.rule is None:
-        where = f" on {entry.parameter!r}" if entry.parameter else ""
-        why = entry.detail or entry.reason or ""
-        line += f"\n    broke the contract{where}: {why}".rstrip(": ")
-        line += f"\n    expected: {_expected(entry)}"
-    elif entry.added or entry.ignored or entry.dropped:
-        parts = []
-        if entry.added:
-            parts.append("added " + ", ".join(f"{t}={v}" for t, v in entry.added.items()))
-        if entry.ignored:
-            parts.append(
-                "ignored " + ", ".join(f"{i['id']} ({i['reason']})" for i in entry.ignored)
-            )
-        if entry.dropped:
-            parts.append(
-                "silently dropped " + ", ".join(f"{t}={v}" for t, v in entry.dropped.items())
-            )
-        line += "\n    " + "; ".join(parts)
-    return line
+__all__ = ["AppleMusicMock"]
 
 
 class AppleMusicMock:
-    """What a test holds: the fake's controls, scoped to this test.
+    """What a test holds: a :class:`~mockserver.MockControl` scoped to this test.
 
-    Works with an in-process :class:`~mockserver.MockController` or, for a server started
+    Works over an in-process :class:`~mockserver.MockController` or, for a server started
     elsewhere, an :class:`~mockserver.AdminClient`. ``scoped=True`` (shared servers) keeps
     the test to its own namespace: its Music-User-Token's rules, library and journal.
+    Journal reads only see this test's requests; :meth:`reset` undoes the test.
 
     >>> from mockserver import create_app
     >>> mock = AppleMusicMock(create_app().mock, user_token="u1", developer_token="t")
@@ -91,7 +30,7 @@ class AppleMusicMock:
 
     def __init__(
         self,
-        control: MockController | AdminClient,
+        control: MockControl,
         *,
         user_token: str,
         developer_token: str,
@@ -119,24 +58,37 @@ class AppleMusicMock:
     def settings(self) -> Settings:
         return self.control.settings
 
-    def configure(self, **settings: Any) -> Settings:
+    def configure(
+        self, settings: Settings | Mapping[str, Any] | None = None, **changes: Any
+    ) -> Settings:
         """Change settings for this test; they are restored when the test ends."""
         if self._base_settings is None:
             self._base_settings = self.control.settings
-        return self.control.configure(**settings)
+        return self.control.configure(settings, **changes)
 
     def add_rule(self, rule: Rule | Mapping[str, Any] | None = None, **fields: Any) -> Rule:
         """Add a scripted rule (see :meth:`MockController.add_rule`); scoped to this test's
         user token on a shared server."""
-        data: dict[str, Any] = rule.to_json() if isinstance(rule, Rule) else dict(rule or fields)
         if rule is not None and fields:
             raise TypeError("give a rule or its fields, not both")
+        data: dict[str, Any] = rule.to_json() if isinstance(rule, Rule) else dict(rule or fields)
         if self.scoped:
             match = dict(data.get("match", {}))
             match.setdefault("user_token", self.user_token)
             data["match"] = match
-            data.pop("id", None) if isinstance(rule, Rule) else None
+            if isinstance(rule, Rule):
+                data.pop("id", None)
         return self.control.add_rule(data)
+
+    def list_rules(self) -> list[dict[str, Any]]:
+        """The rules in force for this test (on a shared server: its own)."""
+        rules = self.control.list_rules()
+        if not self.scoped:
+            return rules
+        return [r for r in rules if r["match"].get("user_token") == self.user_token]
+
+    def delete_rule(self, rule_id: str) -> bool:
+        return self.control.delete_rule(rule_id)
 
     def fail_next(self, status: int, *, times: int = 1) -> Rule:
         """Answer the next ``times`` adds with ``status`` and its Apple-shaped body."""
@@ -152,30 +104,75 @@ class AppleMusicMock:
         entries = self.control.journal_entries(limit=1)
         return entries[-1].seq if entries else 0
 
-    def requests(self, **filters: Any) -> list[JournalEntry]:
-        """What the fake received during this test (oldest first), filtered like the journal."""
+    def _scope(self, filters: dict[str, Any]) -> dict[str, Any]:
         if self.scoped:
             filters.setdefault("user_token", self.user_token)
-        filters.setdefault("since", self._since)
-        return self.control.journal_entries(**filters)
+        filters["since"] = max(filters.get("since", 0), self._since)
+        return filters
+
+    def journal_entries(self, **filters: Any) -> list[JournalEntry]:
+        """What the fake received during this test (oldest first), filtered like the journal."""
+        return self.control.journal_entries(**self._scope(filters))
+
+    requests = journal_entries
+
+    def journal_count(self, **filters: Any) -> int:
+        return self.control.journal_count(**self._scope(filters))
+
+    def clear_journal(self, user_token: str | None = None) -> None:
+        """Forget this test's requests so far (on a shared server: only its own)."""
+        if self.scoped:
+            self.control.clear_journal(user_token or self.user_token)
+        elif user_token is not None:
+            self.control.clear_journal(user_token)
+        else:
+            self._since = self._last_seq()
+
+    def journal_stats(self) -> dict[str, int]:
+        return self.control.journal_stats()
+
+    def get_library(self, user_token: str | None = None) -> LibrarySnapshot:
+        """A user's library (this test's user by default)."""
+        return self.control.get_library(user_token or self.user_token)
+
+    def put_library(
+        self, user_token: str | None, contents: Mapping[str, list[str]]
+    ) -> LibrarySnapshot:
+        """Replace a user's library (this test's user when ``user_token`` is None)."""
+        return self.control.put_library(user_token or self.user_token, contents)
 
     def library(self, type_: str = "songs", *, user_token: str | None = None) -> list[str]:
         """Catalog ids in the user's library (this test's user by default), in order added."""
-        snapshot = self.control.get_library(user_token or self.user_token)
-        return [item["catalog_id"] for item in snapshot[type_]]
+        return [item["catalog_id"] for item in self.get_library(user_token)[type_]]
 
     def contract_violations(self) -> list[JournalEntry]:
         """Requests the fake refused without a rule telling it to: what the real API refuses."""
-        return [e for e in self.requests() if e.status in VIOLATION_STATUSES and e.rule is None]
+        return [
+            e for e in self.journal_entries() if e.status in VIOLATION_STATUSES and e.rule is None
+        ]
 
     def report(self) -> str:
         """Everything received and answered during this test, near-miss style."""
-        entries = self.requests()
+        entries = self.journal_entries()
         if not entries:
             return "apple-music-mock received no requests during this test."
         lines = [f"apple-music-mock received {len(entries)} request(s):"]
         lines += [explain(entry) for entry in entries]
         return "\n".join(lines)
+
+    # --- clock -----------------------------------------------------------------------------
+
+    def get_time(self) -> dict[str, Any]:
+        return self.control.get_time()
+
+    def set_time(self, now: float, *, frozen: bool = True) -> dict[str, Any]:
+        return self.control.set_time(now, frozen=frozen)
+
+    def advance_time(self, seconds: float) -> dict[str, Any]:
+        return self.control.advance_time(seconds)
+
+    def real_time(self) -> dict[str, Any]:
+        return self.control.real_time()
 
     # --- assertions ------------------------------------------------------------------------
 
@@ -208,7 +205,7 @@ class AppleMusicMock:
         """Assert how many requests matching ``filters`` arrived (any number > 0 if ``count``
         is None); returns them."""
         __tracebackhide__ = True
-        entries = self.requests(**filters)
+        entries = self.journal_entries(**filters)
         if (count is None and not entries) or (count is not None and len(entries) != count):
             wanted = "at least one" if count is None else str(count)
             where = ", ".join(f"{k}={v!r}" for k, v in filters.items()) or "any"
@@ -229,13 +226,14 @@ class AppleMusicMock:
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    def reset(self) -> None:
-        """Undo this test: its rules, library, journal and settings changes."""
+    def reset(self, namespace: str | None = None) -> None:
+        """Undo this test: its rules, library, journal and settings changes (or reset the
+        namespace of another user token)."""
+        if namespace is not None and namespace != self.user_token:
+            self.control.reset(namespace)
+            return
         if self._base_settings is not None:
             self.control.configure(self._base_settings)
             self._base_settings = None
-        if self.scoped:
-            self.control.reset(namespace=self.user_token)
-        else:
-            self.control.reset()
+        self.control.reset(self.user_token if self.scoped else None)
         self._since = self._last_seq()

@@ -1,26 +1,49 @@
-"""Serve Apple's hosts from the fake through respx: httpx clients need no sockets."""
+"""Serve Apple's hosts from the fake through respx: httpx clients need no sockets.
+
+Every request to an Apple Music API host is answered by the fake (an unknown path gets its
+Apple-shaped 404) and never reaches the network. Requests to other hosts are left to the
+other respx routers in force (a test's own ``respx_mock``, in whichever order the fixtures
+were set up) and pass through to the network only when no other router is there.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
-import sys
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, MutableMapping
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import httpx
 import respx
+from respx.mocks import HTTPXMocker
 
-from mockserver import TransportFault
+from mockserver import MockApp, TransportFault
 
 __all__ = ["APPLE_HOSTS", "AppleMusicRespx"]
 
-#: The API host and the web player's host: the fake serves the same path on both.
+#: The API host and the web player's host: the fake serves both.
 APPLE_HOSTS = ("api.music.apple.com", "amp-api.music.apple.com")
 
 T = TypeVar("T")
+
+_ASYNC_CALLER: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "apple_music_respx_async", default=False
+)
+
+
+class _Router(respx.MockRouter):
+    """A respx router that tells its side effects whether an async client is asking."""
+
+    async def aresolve(self, request: httpx.Request) -> Any:
+        token = _ASYNC_CALLER.set(True)
+        try:
+            return await super().aresolve(request)
+        finally:
+            _ASYNC_CALLER.reset(token)
 
 
 def _fault_error(fault: TransportFault, request: httpx.Request) -> httpx.TransportError:
@@ -36,7 +59,7 @@ def _fault_error(fault: TransportFault, request: httpx.Request) -> httpx.Transpo
 
 
 class _Portal:
-    """One background event loop for sync clients (their thread may already run a loop)."""
+    """One background event loop, for sync clients called where a loop already runs."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
@@ -45,7 +68,7 @@ class _Portal:
         )
         self.thread.start()
 
-    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 300) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def close(self) -> None:
@@ -54,74 +77,139 @@ class _Portal:
         self.loop.close()
 
 
-def _called_from_async_router() -> bool:
-    # respx calls side effects from Router.resolve (sync clients) or Router.aresolve (async
-    # clients); only the latter awaits what it gets back.
-    frame = sys._getframe(2)
-    for _ in range(8):
-        if frame is None:
-            return False
-        if frame.f_code.co_name == "aresolve":
-            return True
-        frame = frame.f_back  # type: ignore[assignment]
-    return False
+_local = threading.local()
+
+
+def _run_here(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` on this thread (which runs no event loop) with a loop kept for it."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _local.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(coroutine)
+
+
+async def _asgi(app: MockApp, request: httpx.Request) -> httpx.Response:
+    """``request`` through the fake's request path, as a server would hand it over."""
+    url = request.url
+    raw_path = url.raw_path.partition(b"?")[0]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": request.method,
+        "scheme": url.scheme,
+        "path": unquote(raw_path.decode("ascii")),
+        "raw_path": raw_path,
+        "query_string": url.query,
+        "root_path": "",
+        "headers": [(name.lower(), value) for name, value in request.headers.raw],
+        "client": ("127.0.0.1", 0),
+        "server": (url.host, url.port or (443 if url.scheme == "https" else 80)),
+    }
+    body = request.content
+    answered = asyncio.Event()
+    started: dict[str, Any] = {}
+    chunks: list[bytes] = []
+    delivered = False
+
+    async def receive() -> MutableMapping[str, Any]:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await answered.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            started.update(message)
+        else:
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                answered.set()
+
+    try:
+        await app.mock.pipeline(scope, receive, send)
+    except TransportFault as fault:
+        raise _fault_error(fault, request) from None
+    return httpx.Response(
+        started["status"], headers=started["headers"], content=b"".join(chunks), request=request
+    )
 
 
 class AppleMusicRespx:
-    """A respx router that answers Apple Music library requests with ``app`` (or, with
-    ``forward_to``, with a server elsewhere); every other request passes through.
+    """A respx router that answers every request to an Apple Music API host with ``app``
+    (or, with ``forward_to``, with a fake running elsewhere).
 
-    Use as a context manager; ``router`` is the active :class:`respx.MockRouter`::
+    Use as a context manager; ``router`` is the active :class:`respx.MockRouter` and
+    ``route`` the route of the Apple hosts::
 
         with AppleMusicRespx(create_app()) as mocked:
             httpx.post("https://api.music.apple.com/v1/me/library?ids[songs]=1", headers=...)
     """
 
-    def __init__(self, app: Any = None, *, forward_to: str | None = None) -> None:
+    def __init__(self, app: MockApp | None = None, *, forward_to: str | None = None) -> None:
         if (app is None) == (forward_to is None):
             raise ValueError("give exactly one of app or forward_to")
         self.app = app
         self.forward_to = forward_to.rstrip("/") if forward_to else None
-        self.transport = httpx.ASGITransport(app=app) if app is not None else None
-        self.router = respx.mock(assert_all_called=False, assert_all_mocked=True)
+        self.router = _Router(assert_all_called=False, assert_all_mocked=True)
         hosts = "|".join(re.escape(host) for host in APPLE_HOSTS)
-        self.route = self.router.route(
-            host__regex=f"^(?:{hosts})$", path__startswith="/v1/me/library"
-        )
+        self.route = self.router.route(host__regex=f"^(?:{hosts})$")
         self.route.side_effect = self._side_effect
-        self.router.route().pass_through()
+        self.router.route().side_effect = self._elsewhere
         self._portal: _Portal | None = None
         self._lock = threading.Lock()
+        self._sync_forward: httpx.HTTPTransport | None = None
+        self._async_forward: httpx.AsyncHTTPTransport | None = None
+
+    def _elsewhere(self, request: httpx.Request) -> httpx.Request | None:
+        """Another host: leave it to the routers set up after this one (a test's own
+        ``respx_mock``); pass it through when there is none."""
+        routers = HTTPXMocker.routers
+        later = routers[routers.index(self.router) + 1 :] if self.router in routers else []
+        return None if later else request
 
     def _side_effect(self, request: httpx.Request) -> Any:
-        if _called_from_async_router():
-            return self._handle(request)
-        with self._lock:
+        if _ASYNC_CALLER.get():
+            return self._answer(request)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a plain sync caller: serve it right here
+            if self.forward_to is not None:
+                return self._forward_sync(request)
+            return _run_here(self._answer(request))
+        with self._lock:  # a sync client inside async code: its loop must not be blocked on
             if self._portal is None:
                 self._portal = _Portal()
-        return self._portal.call(self._handle(request))
+        return self._portal.call(self._answer(request))
 
-    async def _handle(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
+    async def _answer(self, request: httpx.Request) -> httpx.Response:
         if self.forward_to is not None:
-            url = httpx.URL(self.forward_to + request.url.raw_path.decode("ascii"))
-            async with httpx.AsyncClient() as client:
-                forwarded = await client.request(
-                    request.method, url, headers=request.headers, content=body
-                )
-                return httpx.Response(
-                    forwarded.status_code,
-                    headers=forwarded.headers,
-                    content=forwarded.content,
-                    request=request,
-                )
-        inner = httpx.Request(request.method, request.url, headers=request.headers, content=body)
-        assert self.transport is not None
-        try:
-            response = await self.transport.handle_async_request(inner)
+            return await self._forward_async(request)
+        assert self.app is not None
+        return await _asgi(self.app, request)
+
+    def _forwarded(self, request: httpx.Request) -> httpx.Request:
+        url = httpx.URL(f"{self.forward_to}{request.url.raw_path.decode('ascii')}")
+        headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"host"]
+        return httpx.Request(request.method, url, headers=headers, content=request.content)
+
+    def _forward_sync(self, request: httpx.Request) -> httpx.Response:
+        if self._sync_forward is None:
+            self._sync_forward = httpx.HTTPTransport()
+        response = self._sync_forward.handle_request(self._forwarded(request))
+        content = response.read()
+        response.close()
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=request
+        )
+
+    async def _forward_async(self, request: httpx.Request) -> httpx.Response:
+        transport = httpx.AsyncHTTPTransport()  # per call: it belongs to the caller's loop
+        async with transport:
+            response = await transport.handle_async_request(self._forwarded(request))
             content = await response.aread()
-        except TransportFault as fault:
-            raise _fault_error(fault, request) from None
         return httpx.Response(
             response.status_code, headers=response.headers, content=content, request=request
         )
@@ -140,3 +228,6 @@ class AppleMusicRespx:
         if self._portal is not None:
             self._portal.close()
             self._portal = None
+        if self._sync_forward is not None:
+            self._sync_forward.close()
+            self._sync_forward = None

@@ -19,10 +19,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from mockserver import RESOURCE_TYPES, load_schemas
 from mockserver.config import DEFAULT_LANGUAGES
-from mockserver.query import IdShapes
-from mockserver.tokens import forge_token, generate_private_key, mint_developer_token
+from mockserver.ids import LIBRARY_KINDS, RESOURCE_TYPES, IdShapes
+from mockserver.schemas import load_schemas
+from mockserver.tokens import (
+    DEFAULT_KEY_ID,
+    DEFAULT_TEAM_ID,
+    MAX_TOKEN_LIFETIME,
+    forge_token,
+    generate_private_key,
+    mint_developer_token,
+)
 
 from .tokens import TokenFactory
 
@@ -45,17 +52,14 @@ __all__ = [
     "storefronts",
 ]
 
-#: The wire encodings real clients produce (contract.md §1).
+#: The wire encodings real clients produce (README, "What the fake checks").
 ENCODINGS = ("raw", "encoded_keys", "encoded_all", "repeated_keys")
 
-_SCHEMAS = load_schemas()
-_SHAPES = IdShapes(_SCHEMAS)
-_IDS = _SCHEMAS.document("ids.schema.json")["$defs"]
-_LIBRARY_PREFIX = {t: c["const"] for t, c in _IDS["libraryPrefix"]["properties"].items()}
-_LIBRARY_PREFIX["music-videos"] = "i."
+_SHAPES = IdShapes()
 _BASE62 = string.digits + string.ascii_letters
-_QUERY = _SCHEMAS.document("query.schema.json")
-_TOLERATED = ("representation", "format[resources]")
+_TOLERATED = tuple(
+    load_schemas().document("config.schema.json")["properties"]["tolerated_parameters"]["default"]
+)
 
 
 def _check_type(type_: str, allowed: Sequence[str], name: str = "type") -> None:
@@ -90,7 +94,7 @@ def library_ids(type: str = "songs") -> st.SearchStrategy[str]:
     """Library ids (``i.`` songs and music videos, ``l.`` albums, ``p.`` playlists): not
     catalog ids, so the fake ignores them by default."""
     _check_type(type, RESOURCE_TYPES)
-    return st.text(_BASE62, min_size=1, max_size=16).map(_LIBRARY_PREFIX[type].__add__)
+    return st.text(_BASE62, min_size=1, max_size=16).map(LIBRARY_KINDS[type].prefix.__add__)
 
 
 def malformed_ids(type: str = "songs") -> st.SearchStrategy[str]:
@@ -185,7 +189,7 @@ def library_add_queries(
     extras: bool = False,
 ) -> st.SearchStrategy[LibraryAddQuery]:
     """Queries for ``POST /v1/me/library`` rendering a group in each wire encoding of
-    contract.md §1 (raw, percent-encoded keys, encoded commas, repeated keys), with an
+    the README (raw, percent-encoded keys, encoded commas, repeated keys), with an
     optional ``l`` and, with ``extras=True``, the web player's tolerated parameters.
     Shrinks to the raw encoding of a one-id group without ``l``."""
     if groups is None:
@@ -307,15 +311,16 @@ def developer_tokens(
     key: ec.EllipticCurvePrivateKey | None = None,
     *,
     min_lifetime: int = 60,
-    max_lifetime: int = 15_777_000 - 60,
+    max_lifetime: int = MAX_TOKEN_LIFETIME - 60,
 ) -> st.SearchStrategy[str]:
     """Valid ES256 developer tokens (raw R||S signature) signed by ``key`` (a fresh key when
     omitted: configure the fake with its public key, or verify no signatures)."""
     if key is not None and not isinstance(key, ec.EllipticCurvePrivateKey):
         raise InvalidArgument(f"key={key!r} must be an EC private key (P-256)")
-    if not 1 <= min_lifetime <= max_lifetime <= 15_777_000:
+    if not 1 <= min_lifetime <= max_lifetime <= MAX_TOKEN_LIFETIME:
         raise InvalidArgument(
-            f"need 1 <= min_lifetime={min_lifetime} <= max_lifetime={max_lifetime} <= 15777000"
+            f"need 1 <= min_lifetime={min_lifetime} <= max_lifetime={max_lifetime}"
+            f" <= {MAX_TOKEN_LIFETIME}"
         )
     signing_key = key or generate_private_key()
     return st.builds(
@@ -328,24 +333,10 @@ def developer_tokens(
     )
 
 
-#: 401 causes, named as the verifier names them (``Rejection.reason``).
-TOKEN_FAULTS = (
-    "structure",
-    "alg",
-    "kid",
-    "iss",
-    "iat",
-    "exp",
-    "origin",
-    "signature-shape",
-    "signature",
-)
-
-
 def invalid_developer_tokens(
     key: ec.EllipticCurvePrivateKey | None = None,
 ) -> st.SearchStrategy[tuple[str, str]]:
-    """(token, reason) for every 401 cause in contract.md §2, the reason as the fake's
+    """(token, reason) for every 401 cause (README, "What the fake checks"), the reason as the fake's
     verifier reports it. ``signature`` tokens only fail where the fake verifies signatures
     with ``key``'s public key; ``origin`` ones only where the request has no matching Origin."""
     if key is not None and not isinstance(key, ec.EllipticCurvePrivateKey):
@@ -354,9 +345,9 @@ def invalid_developer_tokens(
 
     def claims(**changes: Any) -> dict[str, Any]:
         now = int(time.time())
-        return {"iss": "MOCKTEAM01", "iat": now, "exp": now + 3600, **changes}
+        return {"iss": DEFAULT_TEAM_ID, "iat": now, "exp": now + 3600, **changes}
 
-    header = {"alg": "ES256", "kid": "MOCKKEY001"}
+    header = {"alg": "ES256", "kid": DEFAULT_KEY_ID}
     short = st.text(string.ascii_uppercase, min_size=0, max_size=9)
     long = st.text(string.ascii_uppercase, min_size=11, max_size=20)
     garbage = st.text(string.ascii_letters + string.digits + "-_.", max_size=40).filter(
@@ -389,7 +380,7 @@ def invalid_developer_tokens(
         ),
         st.integers(3600, 10**7).map(
             lambda over: (
-                forge_token(header, claims(exp=int(time.time()) + 15_777_000 + over)),
+                forge_token(header, claims(exp=int(time.time()) + MAX_TOKEN_LIFETIME + over)),
                 "exp",
             )
         ),
@@ -432,9 +423,6 @@ class Behaviour:
         )
         if self.steps:
             control.add_rule(sequence=list(self.steps))
-
-
-_STEP_KINDS = ("ok", "status", "delay", "fault")
 
 
 def behaviours(

@@ -10,6 +10,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from mockserver.tokens import (
+    DEFAULT_KEY_ID,
+    DEFAULT_TEAM_ID,
+    MAX_TOKEN_LIFETIME,
     b64url,
     forge_token,
     generate_private_key,
@@ -45,8 +48,8 @@ class TokenFactory:
         *,
         lifetime: int = 3600,
         origin: list[str] | None = None,
-        team_id: str = "MOCKTEAM01",
-        key_id: str = "MOCKKEY001",
+        team_id: str = DEFAULT_TEAM_ID,
+        key_id: str = DEFAULT_KEY_ID,
     ) -> str:
         """A token the fake accepts (when it trusts :attr:`public_key_pem`, or checks no signature)."""
         return mint_developer_token(
@@ -59,26 +62,26 @@ class TokenFactory:
 
     def too_long_lived(self) -> str:
         """exp past the documented 15,777,000-second ceiling."""
-        return mint_developer_token(self.key, lifetime=15_777_000 + 3600)
+        return mint_developer_token(self.key, lifetime=MAX_TOKEN_LIFETIME + 3600)
 
     def wrong_alg(self) -> str:
         """Signed with HS256 instead of ES256."""
         import jwt
 
         now = int(time.time())
-        claims = {"iss": "MOCKTEAM01", "iat": now, "exp": now + 3600}
+        claims = {"iss": DEFAULT_TEAM_ID, "iat": now, "exp": now + 3600}
         return jwt.encode(
             claims,
             "not-a-developer-key-but-long-enough",
             algorithm="HS256",
-            headers={"kid": "MOCKKEY001"},
+            headers={"kid": DEFAULT_KEY_ID},
         )
 
     def unsigned(self) -> str:
         """alg none, no signature."""
         now = int(time.time())
-        claims = {"iss": "MOCKTEAM01", "iat": now, "exp": now + 3600}
-        return forge_token({"alg": "none", "kid": "MOCKKEY001"}, claims, b"")
+        claims = {"iss": DEFAULT_TEAM_ID, "iat": now, "exp": now + 3600}
+        return forge_token({"alg": "none", "kid": DEFAULT_KEY_ID}, claims, b"")
 
     def wrong_origin(self, allowed: str = "https://allowed.example") -> str:
         """Restricted to ``allowed``: any request without that Origin is refused."""

@@ -9,10 +9,17 @@ from typing import Any
 
 import pytest
 
-from mockserver import AdminClient, AdminError, ConfigError, LiveServer, MockClock, create_app
-from mockserver.journal import fingerprint
+from mockserver import (
+    AdminClient,
+    AdminError,
+    ConfigError,
+    LiveServer,
+    MockClock,
+    create_app,
+    fingerprint,
+)
 
-from conftest import USER_TOKEN, AsgiCaller, Harness, call_asgi
+from support import USER_TOKEN, AsgiCaller, Harness, call_asgi
 
 
 def admin_request(
@@ -31,7 +38,7 @@ def test_python_and_admin_apis_give_identical_results(auth_headers: dict[str, st
     app = create_app(clock=MockClock())
     with LiveServer(app) as server:
         admin, python = AdminClient(server.url), app.mock
-        from conftest import LiveCaller
+        from support import LiveCaller
 
         call = LiveCaller(server, auth_headers)
         admin.add_rule(id="first-fails", match={"calls": 1}, action={"status": 503})
@@ -187,7 +194,7 @@ def test_clock_control(harness: Harness) -> None:
 
 
 def test_clock_control_needs_a_mock_clock(auth_headers: dict[str, str]) -> None:
-    from mockserver import SystemClock
+    from mockserver.clock import SystemClock
 
     app = create_app(clock=SystemClock())
     with pytest.raises(ConfigError, match="cannot be controlled"):

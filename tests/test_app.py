@@ -2,38 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from jsonschema import Draft202012Validator
 
-from conftest import Caller, Reply, Serve
-
-SONGS = "/v1/me/library?ids[songs]=1564531202"
-JSON_UTF8 = "application/json; charset=utf-8"
-
-
-def assert_error(
-    reply: Reply,
-    validator: Draft202012Validator,
-    status: int,
-    code: str,
-    parameter: str | None = None,
-) -> dict[str, object]:
-    assert reply.status == status, reply.body
-    assert reply.headers["content-type"] == JSON_UTF8
-    body = reply.json()
-    validator.validate(body)
-    error = reply.error
-    assert error["status"] == str(status)
-    assert error["code"] == code
-    assert re.fullmatch(r"[A-Z2-7]{26}", error["id"])
-    if parameter is None:
-        assert "source" not in error
-    else:
-        assert error["source"] == {"parameter": parameter}
-    return error
-
+from support import JSON_UTF8, SONGS, Caller, Serve, assert_error
 
 # --- §3 success -------------------------------------------------------------------------
 

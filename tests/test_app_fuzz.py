@@ -7,11 +7,12 @@ import json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from starlette.types import ASGIApp
 
 from mockserver import create_app, mint_developer_token
 from mockserver.schemas import load_schemas
 
-from conftest import QUERY_FRAGMENTS, call_asgi
+from support import QUERY_FRAGMENTS, call_asgi
 
 APP = create_app()
 STRICT_APP = create_app(
@@ -37,7 +38,7 @@ HEADER_VALUES = st.one_of(
 
 
 def check(
-    app: object, query: str, authorization: str | None, user: str | None, origin: str | None
+    app: ASGIApp, query: str, authorization: str | None, user: str | None, origin: str | None
 ) -> None:
     headers = [
         (name, value.encode("latin-1"))
@@ -48,7 +49,7 @@ def check(
         )
         if value is not None
     ]
-    reply = call_asgi(app, "POST", "/v1/me/library?" + query, headers)  # type: ignore[arg-type]
+    reply = call_asgi(app, "POST", "/v1/me/library?" + query, headers)
     assert reply.status in {202, 400, 401, 403, 414}, reply
     if reply.status in {202, 401}:
         assert reply.body == b""

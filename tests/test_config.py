@@ -49,7 +49,7 @@ def test_invalid_values_name_the_field_and_the_allowed_values(
     changes: dict[str, object], message: str
 ) -> None:
     with pytest.raises(ConfigError) as caught:
-        Settings(**changes)  # type: ignore[arg-type]
+        Settings(**changes)  # type: ignore[arg-type]  # wrong values on purpose
     assert message in str(caught.value)
 
 
@@ -73,7 +73,7 @@ def test_settings_are_frozen_and_hashable_collections_are_normalised() -> None:
     assert settings.revoked_user_tokens == frozenset({"a"})
     assert settings.tolerated_parameters == ("x",)
     with pytest.raises(AttributeError):
-        settings.repeated_keys = "reject"  # type: ignore[misc]
+        settings.repeated_keys = "reject"  # type: ignore[misc]  # frozen: the point of the test
 
 
 def test_load_toml_and_json(tmp_path: Path) -> None:

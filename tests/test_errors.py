@@ -1,21 +1,13 @@
-"""Apple-shaped error bodies (mockserver/errors.py)."""
+"""Apple's error object and the default error of each status (mockserver/errors.py)."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 from jsonschema import Draft202012Validator
 
-from mockserver.errors import (
-    JSON_CONTENT_TYPE,
-    TITLES,
-    AppleError,
-    empty_response,
-    error_id,
-    errors_response,
-)
+from mockserver.errors import DEFAULT_ERRORS, TITLES, AppleError, default_error, error_id
 
 
 def test_error_ids_look_like_apples() -> None:
@@ -25,24 +17,25 @@ def test_error_ids_look_like_apples() -> None:
 
 
 def test_status_and_code_are_strings_and_validate(errors_validator: Draft202012Validator) -> None:
-    response = errors_response(AppleError(400, "40004", "Parameter 'foo' is not allowed", "foo"))
-    body = json.loads(bytes(response.body))
-    errors_validator.validate(body)
-    (error,) = body["errors"]
-    assert error["status"] == "400"
-    assert error["code"] == "40004"
-    assert error["title"] == "Invalid Parameter"
-    assert error["source"] == {"parameter": "foo"}
-    assert response.status_code == 400
-    assert response.headers["content-type"] == JSON_CONTENT_TYPE
+    body = AppleError(400, "40004", "Parameter 'foo' is not allowed", "foo").to_json()
+    errors_validator.validate({"errors": [body]})
+    assert body["status"] == "400"
+    assert body["code"] == "40004"
+    assert body["title"] == "Invalid Parameter"
+    assert body["source"] == {"parameter": "foo"}
+
+
+def test_a_pointer_names_a_place_in_a_body(errors_validator: Draft202012Validator) -> None:
+    body = AppleError(400, "40005", "bad", pointer="/data/0/type").to_json()
+    errors_validator.validate({"errors": [body]})
+    assert body["source"] == {"pointer": "/data/0/type"}
 
 
 @pytest.mark.parametrize("code", sorted(TITLES))
 def test_every_known_code_renders_a_valid_body(
     code: str, errors_validator: Draft202012Validator
 ) -> None:
-    response = errors_response(AppleError(int(code[:3]), code))
-    errors_validator.validate(json.loads(bytes(response.body)))
+    errors_validator.validate({"errors": [AppleError(int(code[:3]), code).to_json()]})
 
 
 def test_message_for_display_and_title_override() -> None:
@@ -53,14 +46,17 @@ def test_message_for_display_and_title_override() -> None:
     assert body["title"] == "X"
 
 
-def test_empty_response_has_zero_length_and_optional_content_type() -> None:
-    response = empty_response(202)
-    assert response.body == b""
-    assert response.headers["content-length"] == "0"
-    assert response.headers["content-type"] == JSON_CONTENT_TYPE
-    assert "content-type" not in empty_response(202, content_type=False).headers
+def test_the_seen_429_body_has_no_id() -> None:
+    body = default_error(429).to_json()
+    assert "id" not in body
+    assert (body["code"], body["detail"]) == ("42900", "Request is forbidden")
 
 
-def test_errors_response_needs_an_error() -> None:
-    with pytest.raises(ValueError, match="at least one error"):
-        errors_response()
+@pytest.mark.parametrize("status", [*sorted(DEFAULT_ERRORS), 402, 409, 502, 504, 599])
+def test_every_status_has_an_apple_shaped_default(
+    status: int, errors_validator: Draft202012Validator
+) -> None:
+    error = default_error(status)
+    assert error.status == status
+    assert error.code.startswith(str(status))
+    errors_validator.validate({"errors": [error.to_json()]})

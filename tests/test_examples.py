@@ -14,7 +14,7 @@ from mockserver import LiveServer, create_app, mint_developer_token
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
-from batch_client import LibraryError, add_to_library  # noqa: E402
+from batch_client import LibraryError, add_to_library  # noqa: E402 - needs the sys.path entry above
 
 pytestmark = pytest.mark.live
 

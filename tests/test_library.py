@@ -6,10 +6,9 @@ import re
 
 import pytest
 
-from mockserver import LibraryStore
 from mockserver.library import CatalogPolicy
 
-from conftest import USER_TOKEN, Harness
+from support import USER_TOKEN, Harness
 
 ADD = "/v1/me/library?"
 
@@ -188,15 +187,3 @@ def test_put_library_replaces_and_validates(harness: Harness) -> None:
     with pytest.raises(ConfigError):
         harness.control.put_library(USER_TOKEN, {"artists": ["1"]})
     assert catalog_ids(harness, "albums") == ["9"]
-
-
-def test_removed_then_readded_item_gets_a_new_library_id() -> None:
-    store = LibraryStore()
-    store.add("u", {"songs": ["1"]}, now=0)
-    (first,) = store.items("u")
-    assert store.remove("u", "songs", "1")
-    assert not store.remove("u", "songs", "1")
-    store.add("u", {"songs": ["1"]}, now=1)
-    (second,) = store.items("u")
-    assert second.library_id != first.library_id
-    assert second.library_id.startswith("i.")

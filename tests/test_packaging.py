@@ -18,7 +18,8 @@ PROBE = """
 import asyncio, json
 import httpx
 import mockserver
-from mockserver import create_app, mint_developer_token, schema_dir
+from mockserver import create_app, mint_developer_token
+from mockserver.schemas import schema_dir
 
 headers = {"Authorization": "Bearer " + mint_developer_token(), "Music-User-Token": "u"}
 

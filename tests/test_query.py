@@ -8,21 +8,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver import Settings, decode_query
+from mockserver import Settings
 from mockserver.errors import AppleError
-from mockserver.query import IdShapes, ParsedQuery, QueryParser
+from mockserver.ids import IdShapes
+from mockserver.query import ParsedQuery, QueryParser
 from mockserver.schemas import load_schemas
+from mockserver.wire import Query, decode_query
 from pytest_plugin.strategies import (
     id_groups,
     invalid_library_add_queries,
     library_add_queries,
 )
 
-from conftest import QUERY_FRAGMENTS
+from support import QUERY_FRAGMENTS
 
 
 def parse(raw: str, **settings: Any) -> ParsedQuery | AppleError:
-    return QueryParser(Settings(**settings), load_schemas()).parse(raw.encode("latin-1"))
+    return QueryParser(Settings(**settings), load_schemas()).parse(Query(raw.encode("latin-1")))
 
 
 def parsed(raw: str, **settings: Any) -> ParsedQuery:
@@ -111,7 +113,7 @@ def test_custom_storefront_languages() -> None:
     ],
 )
 def test_id_shapes_come_from_the_schema(type_: str, id_: str, kind: str) -> None:
-    assert IdShapes(load_schemas()).classify(type_, id_) == kind
+    assert IdShapes().classify(type_, id_) == kind
 
 
 @pytest.mark.parametrize(
@@ -176,7 +178,7 @@ def test_fast_path_agrees_with_the_schema(query: str, parser: QueryParser) -> No
     raw = query.encode("utf-8")
     fast = parser.parse_fast(raw)
     if fast is not None:
-        assert fast == parser.parse_with_schema(raw)
+        assert fast == parser.parse_with_schema(Query(raw))
 
 
 def test_fast_path_takes_the_common_shapes() -> None:

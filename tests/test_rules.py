@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from mockserver import ConfigError, LiveServer, Rule, create_app, mint_developer_token
-from mockserver.rules import Match, RequestFacts, unit_interval
+from mockserver.chance import unit_interval
+from mockserver.rules import Match, RequestFacts
+from mockserver.wire import Query
 
-from conftest import USER_TOKEN, Harness, LiveCaller
+from support import USER_TOKEN, Harness, LiveCaller
 
 SONGS = "/v1/me/library?ids[songs]=1564531202"
 
@@ -335,5 +337,7 @@ def test_rule_json_round_trips() -> None:
 
 
 def test_match_header_names_are_case_insensitive() -> None:
-    facts = RequestFacts(method="POST", path="/v1/me/library", headers={"x-trace": "on"})
+    facts = RequestFacts(
+        "POST", "/v1/me/library", Query(b""), [(b"x-trace", b"on")], None, lambda: (None, None)
+    )
     assert Match(headers={"X-Trace": "on"}).matches(facts)

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from mockserver import create_app, schema_dir
-from mockserver.schemas import SCHEMA_BASE, load_schemas
+from mockserver import create_app
+from mockserver.schemas import SCHEMA_BASE, load_schemas, schema_dir
 
-from conftest import AsgiCaller
+from support import AsgiCaller
 
 EXAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
     "query.schema.json": (

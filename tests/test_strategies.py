@@ -23,6 +23,7 @@ from mockserver.auth import DeveloperTokenVerifier, Rejection
 from mockserver.clock import SystemClock
 from mockserver.query import ParsedQuery, QueryParser
 from mockserver.schemas import load_schemas
+from mockserver.wire import Query
 from pytest_plugin.strategies import (
     ENCODINGS,
     Behaviour,
@@ -40,7 +41,7 @@ from pytest_plugin.strategies import (
     storefronts,
 )
 
-from conftest import call_asgi
+from support import call_asgi
 
 TYPES = ["albums", "songs", "music-videos", "playlists"]
 KEY = generate_private_key()
@@ -71,7 +72,7 @@ def post(
 @given(library_add_queries(id_groups(ignored=True)))
 def test_valid_queries_parse_to_their_group_and_add_exactly_the_addable_ids(case: Any) -> None:
     APP.mock.reset()
-    parsed = QueryParser(Settings(), SCHEMAS).parse(case.query.encode())
+    parsed = QueryParser(Settings(), SCHEMAS).parse(Query(case.query.encode()))
     assert isinstance(parsed, ParsedQuery), parsed
     assert {t: list(ids) for t, ids in parsed.ids.items()} == case.group
     reply = post(case.query, authorization=VALID)
@@ -137,7 +138,7 @@ def test_ids_match_the_schema_shapes_as_intended(case: tuple[str, str, str, str]
 
 
 def _document(query: str) -> dict[str, Any]:
-    from mockserver import decode_query
+    from mockserver.wire import decode_query
 
     document: dict[str, Any] = {}
     for key, value in decode_query(query.encode()):
@@ -229,7 +230,7 @@ def test_behaviours_shrink_to_no_misbehaviour() -> None:
     ("make", "message"),
     [
         (lambda: catalog_ids("artists"), "type='artists' must be one of"),
-        (lambda: library_ids(3), "type=3 must be one of"),  # type: ignore[arg-type]
+        (lambda: library_ids(3), "type=3 must be one of"),  # type: ignore[arg-type]  # wrong types on purpose
         (lambda: id_groups([]), "types=[] must be a non-empty sequence"),
         (lambda: id_groups("songs"), "types='songs' must be a non-empty sequence"),
         (lambda: id_groups(["stations"]), "types item='stations'"),
@@ -237,10 +238,10 @@ def test_behaviours_shrink_to_no_misbehaviour() -> None:
         (lambda: id_groups(min_size=3, max_size=2), "max_size=2 must be an integer >= min_size=3"),
         (lambda: library_add_queries(encodings=["base64"]), "encodings item='base64'"),
         (lambda: library_add_queries(id_groups(), storefront="fr"), "storefront='fr'"),
-        (lambda: library_add_queries({"songs": ["1"]}), "must be a strategy"),  # type: ignore[arg-type]
+        (lambda: library_add_queries({"songs": ["1"]}), "must be a strategy"),  # type: ignore[arg-type]  # wrong types on purpose
         (lambda: invalid_library_add_queries(max_target_length=5), "max_target_length=5"),
         (lambda: developer_tokens(min_lifetime=10, max_lifetime=5), "min_lifetime=10"),
-        (lambda: developer_tokens("key"), "must be an EC private key"),  # type: ignore[arg-type]
+        (lambda: developer_tokens("key"), "must be an EC private key"),  # type: ignore[arg-type]  # wrong types on purpose
         (lambda: behaviours(statuses=[418]), "statuses item 418"),
         (lambda: behaviours(max_steps=-1), "max_steps=-1"),
         (lambda: language_tags("xx"), "storefront='xx'"),

@@ -1,0 +1,60 @@
+"""What never leaves the fake whole: credential-bearing headers, redacted, and tokens shown
+only as salted fingerprints."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+__all__ = ["SECRET_MARKERS", "fingerprint", "is_secret_header", "redact", "redact_bytes"]
+
+#: A header whose lower-case name contains one of these carries a credential:
+#: Authorization, Music-User-Token, Media-User-Token, Cookie, Set-Cookie, X-Mock-Admin-Token,
+#: X-Api-Key, Proxy-Authorization, ...
+SECRET_MARKERS = ("token", "cookie", "auth", "key")
+
+_SALT = os.urandom(16)
+_SECRET_NAMES: dict[bytes, bool] = {}
+
+
+def is_secret_header(name: bytes | str) -> bool:
+    """Whether a header of this name is redacted everywhere the fake shows headers."""
+    raw = name.encode("latin-1") if isinstance(name, str) else name
+    known = _SECRET_NAMES.get(raw)
+    if known is None:
+        lowered = raw.lower().decode("latin-1")
+        known = any(marker in lowered for marker in SECRET_MARKERS)
+        if len(_SECRET_NAMES) < 4096:  # header names are few; hostile ones are not kept
+            _SECRET_NAMES[raw] = known
+    return known
+
+
+def redact(value: str | None) -> str | None:
+    """A credential as shown in journals, logs and reports: its scheme word (``Bearer``)
+    and its length, never a character of the secret itself.
+
+    >>> redact("Bearer eyJhbGciOiJFUzI1NiJ9.e30.sig")
+    'Bearer [redacted: 28 characters]'
+    >>> redact("opaque-user-token")
+    '[redacted: 17 characters]'
+    """
+    if value is None:
+        return None
+    scheme, space, rest = value.partition(" ")
+    if space and scheme.isalpha() and len(scheme) <= 10:
+        return f"{scheme} [redacted: {len(rest)} characters]"
+    return f"[redacted: {len(value)} characters]"
+
+
+def redact_bytes(value: bytes) -> bytes:
+    """:func:`redact` on a raw header value (latin-1 maps bytes to characters one to one)."""
+    return (redact(value.decode("latin-1")) or "").encode("latin-1")
+
+
+def fingerprint(token: str | None) -> str | None:
+    """A stable, non-reversible handle for a token within this process (salted: the same
+    token gets another fingerprint in another process), to tell users apart in reports."""
+    if token is None:
+        return None
+    return hmac.new(_SALT, token.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:16]

@@ -1,0 +1,109 @@
+"""The Apple endpoints the fake serves, and how a method and path find one (or the 400, 404
+or 405 Apple answers instead)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .errors import AppleError
+
+if TYPE_CHECKING:
+    from .pipeline import Call, Pipeline
+    from .wire import Reply
+
+__all__ = ["Endpoint", "Route", "Router"]
+
+Step = Callable[["Pipeline", "Call"], "Reply | None"]
+Answer = Callable[["Pipeline", "Call"], "Reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One Apple endpoint: its checks' query step (``parse``) and its answer.
+
+    ``template`` is the path with ``{name}`` or ``{name:regex}`` parameters.
+    """
+
+    operation: str
+    method: str
+    template: str
+    parse: Step
+    answer: Answer
+    user_token: bool = True
+    """Whether the user-token and subscription checks apply (not on catalog reads)."""
+    reads_body: bool = False
+
+
+_PARAMETER = re.compile(r"\{([a-z_]+)(?::([^}]+))?\}")
+
+
+def _regex(template: str) -> re.Pattern[str]:
+    parts, last = [], 0
+    for match in _PARAMETER.finditer(template):
+        parts.append(re.escape(template[last : match.start()]))
+        parts.append(f"(?P<{match.group(1)}>{match.group(2) or '[^/]+'})")
+        last = match.end()
+    parts.append(re.escape(template[last:]))
+    return re.compile("".join(parts) + r"\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a request goes: its endpoint and path parameters."""
+
+    endpoint: Endpoint
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+class Router:
+    """Finds the endpoint of a method and path: exact paths by dictionary, templated ones by
+    pattern. ``HEAD`` is served wherever ``GET`` is."""
+
+    def __init__(self, endpoints: Iterable[Endpoint]) -> None:
+        self._static: dict[str, dict[str, Endpoint]] = {}
+        self._patterns: list[tuple[re.Pattern[str], dict[str, Endpoint]]] = []
+        by_template: dict[str, dict[str, Endpoint]] = {}
+        for endpoint in endpoints:
+            by_template.setdefault(endpoint.template, {})[endpoint.method] = endpoint
+        for template, methods in by_template.items():
+            if "{" in template:
+                self._patterns.append((_regex(template), methods))
+            else:
+                self._static[template] = methods
+        self.endpoints = tuple(e for methods in by_template.values() for e in methods.values())
+
+    def _methods(self, path: str) -> tuple[dict[str, Endpoint], dict[str, str]] | None:
+        methods = self._static.get(path)
+        if methods is not None:
+            return methods, {}
+        for pattern, methods in self._patterns:
+            match = pattern.match(path)
+            if match is not None:
+                return methods, match.groupdict()
+        return None
+
+    def find(self, method: str, path: str) -> Route | AppleError:
+        """The route of ``method`` ``path``, or the error answering it (404, 405 with the
+        allowed methods in ``detail``, 400 for a trailing slash)."""
+        found = self._methods(path)
+        if found is None:
+            if path.endswith("/") and len(path) > 1 and self._methods(path[:-1]) is not None:
+                detail = f"Path '{path}' is not valid: remove the trailing slash"
+                return AppleError(400, "40000", detail)
+            return AppleError(404, "40400", f"No resource at '{path}'")
+        methods, params = found
+        endpoint = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
+        if endpoint is None:
+            return AppleError(405, "40500", f"Method {method} is not allowed on '{path}'")
+        return Route(endpoint, params)
+
+    def allowed(self, path: str) -> list[str]:
+        """The methods served on ``path`` (for ``Allow``)."""
+        found = self._methods(path)
+        if found is None:
+            return []
+        methods = sorted(found[0])
+        return [*methods, "HEAD"] if "GET" in methods else methods

@@ -1,0 +1,175 @@
+"""The wire: query strings as clients encode them, the request headers the fake reads, and
+complete answers as raw ASGI messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+from urllib.parse import unquote_to_bytes
+
+from starlette.types import Send
+
+from .errors import AppleError
+
+__all__ = [
+    "JSON_CONTENT_TYPE",
+    "Headers",
+    "Query",
+    "Reply",
+    "decode_query",
+    "empty_reply",
+    "encode_headers",
+    "error_reply",
+    "json_reply",
+    "read_headers",
+    "typed_ids",
+]
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+_JSON_HEADER = (b"content-type", JSON_CONTENT_TYPE.encode())
+
+Headers = dict[str, str]
+"""The request headers the fake reads, by lower-case name (the first of repeated ones)."""
+
+_WANTED = {
+    name.encode(): name
+    for name in (
+        "authorization",
+        "music-user-token",
+        "media-user-token",
+        "origin",
+        "host",
+        "content-type",
+        "cookie",
+        "access-control-request-method",
+        "access-control-request-headers",
+    )
+}
+
+
+def read_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+    """The headers the checks read (ASGI gives names in lower case)."""
+    found: Headers = {}
+    for name, value in raw:
+        key = _WANTED.get(name)
+        if key is not None and key not in found:
+            found[key] = value.decode("latin-1")
+    return found
+
+
+def _unquote(raw: bytes) -> str:
+    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
+
+
+def decode_query(raw: bytes) -> list[tuple[str, str]]:
+    """Split and percent-decode a raw query string; every wire form gives the same pairs.
+
+    >>> decode_query(b"ids%5Bsongs%5D=1%2C2&l=en-US")
+    [('ids[songs]', '1,2'), ('l', 'en-US')]
+    """
+    pairs = []
+    for piece in raw.split(b"&"):
+        if piece:
+            key, _, value = piece.partition(b"=")
+            pairs.append((_unquote(key), _unquote(value)))
+    return pairs
+
+
+def typed_ids(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """``ids[TYPE]`` elements per TYPE, repeated keys merged, in the order sent.
+
+    >>> typed_ids([("ids[songs]", "1,2"), ("l", "en-US"), ("ids[songs]", "3")])
+    {'songs': ['1', '2', '3']}
+    """
+    ids: dict[str, list[str]] = {}
+    for key, value in pairs:
+        if key.startswith("ids[") and key.endswith("]"):
+            ids.setdefault(key[4:-1], []).extend(value.split(",") if value else ())
+    return ids
+
+
+class Query:
+    """One request's raw query, decoded at most once, on first use."""
+
+    __slots__ = ("_ids", "_pairs", "raw")
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self._pairs: list[tuple[str, str]] | None = None
+        self._ids: dict[str, list[str]] | None = None
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        if self._pairs is None:
+            self._pairs = decode_query(self.raw)
+        return self._pairs
+
+    @property
+    def ids(self) -> dict[str, list[str]]:
+        """``ids[TYPE]`` elements per TYPE (see :func:`typed_ids`)."""
+        if self._ids is None:
+            self._ids = typed_ids(self.pairs)
+        return self._ids
+
+
+class Reply(NamedTuple):
+    """A complete answer as raw ASGI parts."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    async def send(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+    def with_headers(self, extra: list[tuple[bytes, bytes]]) -> Reply:
+        """The same answer with ``extra`` headers added (replacing ones of the same name)."""
+        if not extra:
+            return self
+        names = {name for name, _ in extra}
+        kept = [(name, value) for name, value in self.headers if name not in names]
+        return Reply(self.status, kept + extra, self.body)
+
+
+def encode_headers(headers: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:
+    """ASGI header pairs (lower-case names) of ``headers``."""
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+
+
+def _complete(
+    body: bytes, content_type: bool, headers: Mapping[str, str] | None
+) -> list[tuple[bytes, bytes]]:
+    raw = encode_headers(headers)
+    names = {k for k, _ in raw}
+    if content_type and b"content-type" not in names:
+        raw.append(_JSON_HEADER)
+    if b"content-length" not in names:
+        raw.append((b"content-length", str(len(body)).encode()))
+    return raw
+
+
+def error_reply(
+    *errors: AppleError, headers: Mapping[str, str] | None = None, status: int | None = None
+) -> Reply:
+    """``{"errors": [...]}`` with the first error's status (or ``status``)."""
+    if not errors:
+        raise ValueError("error_reply needs at least one error")
+    body = json.dumps(
+        {"errors": [error.to_json() for error in errors]}, separators=(",", ":")
+    ).encode()
+    return Reply(status or errors[0].status, _complete(body, True, headers), body)
+
+
+def empty_reply(
+    status: int, *, content_type: bool = True, headers: Mapping[str, str] | None = None
+) -> Reply:
+    """An empty answer (``content-length: 0``), JSON content type unless told not to."""
+    return Reply(status, _complete(b"", content_type, headers), b"")
+
+
+def json_reply(status: int, body: Any, *, headers: Mapping[str, str] | None = None) -> Reply:
+    """A JSON document (compact, UTF-8)."""
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return Reply(status, _complete(content, True, headers), content)

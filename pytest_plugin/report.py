@@ -1,0 +1,77 @@
+"""Near-miss reports: what arrived at the fake, what it answered, and what the contract
+expected instead."""
+
+from __future__ import annotations
+
+from mockserver import JournalEntry
+from mockserver.ids import RESOURCE_TYPES
+from mockserver.tokens import MAX_TOKEN_LIFETIME
+
+__all__ = ["VIOLATION_STATUSES", "AppleMusicAssertionError", "explain"]
+
+#: Statuses the fake sends for requests the real API would refuse (when no rule made it).
+VIOLATION_STATUSES = frozenset({400, 401, 403, 404, 405, 414})
+
+_TYPES = ", ".join(sorted(RESOURCE_TYPES))
+
+
+class AppleMusicAssertionError(AssertionError):
+    """An expectation about what the fake received did not hold."""
+
+
+def _expected(entry: JournalEntry) -> str:
+    code, parameter = entry.code, entry.parameter or ""
+    if entry.status == 401:
+        return (
+            "Authorization: Bearer <ES256 developer token: kid and iss of 10 characters, "
+            f"iat not in the future, exp within {MAX_TOKEN_LIFETIME:,} s, raw R||S signature by a "
+            "trusted key>"
+        )
+    if code == "40300":
+        return "a non-empty Music-User-Token the fake accepts"
+    if code == "40015":
+        return "a user with a subscription (this one is in unsubscribed_user_tokens)"
+    if code == "40004" and parameter.startswith("ids"):
+        return f"ids[TYPE]=id1,id2 with TYPE one of {_TYPES}"
+    if code == "40004":
+        return "only ids[TYPE], l and the tolerated parameters"
+    if code == "40005" and parameter == "l":
+        return "a language tag the storefront supports, e.g. l=en-US"
+    if code == "40005":
+        return f"ids[TYPE]=id1,id2: at least one, no empty elements, TYPE one of {_TYPES}"
+    if entry.status == 414:
+        return "a shorter request target: split the ids over several requests"
+    if entry.status in (404, 405) or code == "40000":
+        return "POST /v1/me/library (no trailing slash)"
+    return "a request the real API accepts"
+
+
+def explain(entry: JournalEntry) -> str:
+    """One journal entry, near-miss style: what arrived, what the fake answered, and why."""
+    target = entry.path + (f"?{entry.query}" if entry.query else "")
+    line = f"#{entry.seq} {entry.method} {target} -> {entry.status}"
+    if entry.code:
+        line += f" {entry.code}"
+    if entry.rule:
+        line += f" (rule {entry.rule})"
+    if entry.fault:
+        line += f" [fault: {entry.fault}]"
+    if entry.status in VIOLATION_STATUSES and entry.rule is None:
+        where = f" on {entry.parameter!r}" if entry.parameter else ""
+        why = entry.detail or entry.reason or ""
+        line += f"\n    broke the contract{where}: {why}".rstrip(": ")
+        line += f"\n    expected: {_expected(entry)}"
+    elif entry.added or entry.ignored or entry.dropped:
+        parts = []
+        if entry.added:
+            parts.append("added " + ", ".join(f"{t}={v}" for t, v in entry.added.items()))
+        if entry.ignored:
+            parts.append(
+                "ignored " + ", ".join(f"{i['id']} ({i['reason']})" for i in entry.ignored)
+            )
+        if entry.dropped:
+            parts.append(
+                "silently dropped " + ", ".join(f"{t}={v}" for t, v in entry.dropped.items())
+            )
+        line += "\n    " + "; ".join(parts)
+    return line
