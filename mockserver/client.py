@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .admin import ADMIN_TOKEN_HEADER
 from .config import Settings
 from .errors import ConfigError, MockServerError
-from .journal import JournalEntry
+from .journal import JournalEntry, JournalFilters
 from .rules import Rule
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:  # pragma: no cover
+        from typing_extensions import Unpack
 
 __all__ = ["AdminClient", "AdminError"]
 
@@ -125,11 +132,11 @@ class AdminClient:
     def reset(self, namespace: str | None = None) -> None:
         self._call("POST", "/reset", {} if namespace is None else {"namespace": namespace})
 
-    def journal_entries(self, **filters: Any) -> list[JournalEntry]:
+    def journal_entries(self, **filters: Unpack[JournalFilters]) -> list[JournalEntry]:
         data = self._call("GET", "/journal", query=filters)
         return [JournalEntry.from_json(entry) for entry in data["entries"]]
 
-    def journal_count(self, **filters: Any) -> int:
+    def journal_count(self, **filters: Unpack[JournalFilters]) -> int:
         return int(self._call("GET", "/journal/count", query=filters)["count"])
 
     def journal_stats(self) -> dict[str, int]:

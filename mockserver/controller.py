@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import Clock, MockClock
 from .config import Settings
 from .control import LibrarySnapshot
 from .errors import ConfigError
-from .journal import Journal, JournalEntry
+from .journal import Journal, JournalEntry, JournalFilters
 from .library import LibraryStore
 from .pipeline import Pipeline
 from .ratelimit import RateLimit, RateLimiter
 from .rules import Rule, RuleBook
 from .schemas import load_schemas
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:  # pragma: no cover
+        from typing_extensions import Unpack
 
 __all__ = ["MockController"]
 
@@ -130,12 +137,12 @@ class MockController:
         if isinstance(self.clock, MockClock):
             self.clock.real()
 
-    def journal_entries(self, **filters: Any) -> list[JournalEntry]:
+    def journal_entries(self, **filters: Unpack[JournalFilters]) -> list[JournalEntry]:
         """Recorded requests, oldest first; filters: method, path, status, code, rule,
         user_token, since (seq), limit (the last N)."""
         return self.journal.entries(**filters)
 
-    def journal_count(self, **filters: Any) -> int:
+    def journal_count(self, **filters: Unpack[JournalFilters]) -> int:
         return self.journal.count(**filters)
 
     def clear_journal(self, user_token: str | None = None) -> None:

@@ -6,24 +6,29 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import AppleError
 from .ids import LIBRARY_KINDS
-from .routing import Endpoint
+from .routing import Endpoint, Step
 from .wire import Reply, json_reply
 
 if TYPE_CHECKING:
     from .pipeline import Call, Pipeline
 
-__all__ = ["ENDPOINT", "LIBRARY_ENDPOINTS"]
+__all__ = ["ENDPOINT", "LIBRARY_ENDPOINTS", "parsed_by"]
 
 ENDPOINT = "/v1/me/library"
 _LIBRARY_TYPES = "|".join(sorted(LIBRARY_KINDS))
 
 
-def parse_add(pipeline: Pipeline, call: Call) -> Reply | None:
-    result = pipeline.queries.parse(call.query)
-    if isinstance(result, AppleError):
-        return call.fail(result)
-    call.parsed = result
-    return None
+def parsed_by(parser: str) -> Step:
+    """The query step of an endpoint whose query the pipeline's ``parser`` validates."""
+
+    def parse(pipeline: Pipeline, call: Call) -> Reply | None:
+        result = getattr(pipeline, parser).parse(call.query)
+        if isinstance(result, AppleError):
+            return call.fail(result)
+        call.parsed = result
+        return None
+
+    return parse
 
 
 def add(pipeline: Pipeline, call: Call) -> Reply:
@@ -44,14 +49,6 @@ def add(pipeline: Pipeline, call: Call) -> Reply:
     return pipeline.accepted
 
 
-def parse_read(pipeline: Pipeline, call: Call) -> Reply | None:
-    result = pipeline.read_parameters.parse(call.query)
-    if isinstance(result, AppleError):
-        return call.fail(result)
-    call.parsed = result
-    return None
-
-
 def read(pipeline: Pipeline, call: Call) -> Reply:
     """``GET /v1/me/library/{type}``: a page of the user's visible items, oldest first."""
     type_ = call.params["type"]
@@ -69,12 +66,12 @@ def read(pipeline: Pipeline, call: Call) -> Reply:
 
 
 LIBRARY_ENDPOINTS = (
-    Endpoint("addResourceToLibrary", "POST", ENDPOINT, parse_add, add),
+    Endpoint("addResourceToLibrary", "POST", ENDPOINT, parsed_by("queries"), add),
     Endpoint(
         "getLibraryResources",
         "GET",
         f"{ENDPOINT}/{{type:{_LIBRARY_TYPES}}}",
-        parse_read,
+        parsed_by("read_parameters"),
         read,
     ),
 )

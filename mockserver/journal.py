@@ -14,10 +14,16 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
-from .redaction import fingerprint, is_secret_header, redact_bytes
+from .redaction import SECRET_NAMES, fingerprint, is_secret_header, redact_bytes
 from .wire import Query
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:  # pragma: no cover
+        from typing_extensions import Unpack
 
 __all__ = [
     "Exchange",
@@ -30,14 +36,29 @@ __all__ = [
 ]
 
 
+_REDACTED: dict[bytes, bytes] = {}
+
+
 def pack_headers(raw: Iterable[tuple[bytes, bytes]]) -> bytes:
     """Raw ASGI headers, credentials redacted, packed into one bytes object of ``name: value``
     lines: a tenth of the memory of the tuples, and untracked by the GC."""
     lines = []
     for name, value in raw:
-        if is_secret_header(name):
-            value = redact_bytes(value)
-        lines.append(name + b": " + value.replace(b"\n", b" "))
+        secret = SECRET_NAMES.get(name)
+        if secret is None:
+            secret = is_secret_header(name)
+        if secret:
+            shown = _REDACTED.get(value)
+            if shown is None:
+                shown = redact_bytes(value)
+                if (
+                    len(_REDACTED) < 1024
+                ):  # tokens repeat; a hostile stream of new ones does not grow it
+                    _REDACTED[value] = shown
+            value = shown
+        elif b"\n" in value:
+            value = value.replace(b"\n", b" ")
+        lines.append(name + b": " + value)
     return b"\n".join(lines)
 
 
@@ -196,14 +217,6 @@ _USER = JournalRecord._fields.index("user")
 _ROW_OVERHEAD = 400  # bytes of a row beyond its query, headers and ids (tuple, ints, strings)
 
 
-def _weight(row: tuple[Any, ...]) -> int:
-    """Roughly the bytes a row holds: what a hostile request can make large."""
-    weight = _ROW_OVERHEAD + len(row[4]) + len(row[5]) + len(row[10] or "")
-    for part in (row[13] or (), row[14], row[15]):
-        weight += 60 * len(part)
-    return weight
-
-
 class JournalFilters(TypedDict, total=False):
     """What :meth:`Journal.select` (and every control surface's ``journal_entries``) filters
     on: each given field must equal; ``since`` keeps entries after that seq; ``limit`` keeps
@@ -267,15 +280,21 @@ class Journal:
     def append(self, exchange: Exchange) -> None:
         """Keep ``exchange``'s row."""
         row = exchange.row()
-        weight = _weight(row)
+        weight = _ROW_OVERHEAD + len(row[4]) + len(row[5])
+        if row[10] is not None:  # a detail, the rest of what a request can make large
+            weight += len(row[10]) + 60 * (len(row[13] or ()) + len(row[14]) + len(row[15]))
         with self._lock:
-            self._rows.append((row, weight))
+            rows = self._rows
+            rows.append((row, weight))
             self._bytes += weight
             self.total += 1
-            if len(self._rows) > self.size or self._bytes > self.max_bytes:
+            if len(rows) > self.size:  # the usual full ring: one out, one in
+                self._bytes -= rows.popleft()[1]
+                self.overflow += 1
+            if self._bytes > self.max_bytes:
                 self._trim()
 
-    def entries(self, **filters: Any) -> list[JournalEntry]:
+    def entries(self, **filters: Unpack[JournalFilters]) -> list[JournalEntry]:
         """Entries in arrival order, filtered (see :meth:`select`), redacted."""
         return [record.entry() for record in self.select(**filters)]
 
@@ -307,7 +326,7 @@ class Journal:
         ]
         return result if limit is None else result[-limit:] if limit else []
 
-    def count(self, **filters: Any) -> int:
+    def count(self, **filters: Unpack[JournalFilters]) -> int:
         return len(self.select(**filters))
 
     def clear(self, user_token: str | None = None) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import anyio
@@ -52,6 +53,7 @@ log = logging.getLogger("apple_music_mock")
 CLIENT_GONE = 499
 
 _ROUTER = Router(LIBRARY_ENDPOINTS)
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 
 
 class Call:
@@ -64,7 +66,7 @@ class Call:
         self.headers = headers
         self.query = query
         self.user_token = headers.get("music-user-token")
-        self.params: dict[str, str] = {}
+        self.params: Mapping[str, str] = _NO_PARAMS
         self.parsed: Any = None
         self.endpoint: Endpoint | None = None
 
@@ -132,9 +134,20 @@ class Pipeline:
         )
         recorded = False
         try:
-            reply = await self._answer(scope, exchange, receive, send)
-            if reply is None:  # a transport fault broke the connection, or the client left
-                return
+            raw_path = scope.get("raw_path") or exchange.path.encode()
+            length = len(raw_path) + (len(query) + 1 if query else 0)
+            call = Call(exchange, read_headers(exchange.headers), Query(query))
+            exchange.user = call.user_token
+            if length > self.max_target_length:
+                detail = f"Request target is {length} bytes; the limit is {self.max_target_length}"
+                reply = call.fail(AppleError(414, "41400", detail))
+            elif len(self.rules):
+                scripted = await self._scripted(call, receive, send)
+                if scripted is None:  # a fault broke the connection, or the client left
+                    return
+                reply = scripted
+            else:
+                reply = self.decide(call, exchange.method)
             exchange.status = reply.status
             self.journal.append(exchange)
             recorded = True
@@ -161,36 +174,29 @@ class Pipeline:
             if not recorded:
                 self.journal.append(exchange)
 
-    async def _answer(
-        self, scope: Scope, exchange: Exchange, receive: Receive, send: Send
-    ) -> Reply | None:
-        query = exchange.query
-        raw_path = scope.get("raw_path") or exchange.path.encode()
-        length = len(raw_path) + (len(query) + 1 if query else 0)
-        if length > self.max_target_length:
-            detail = f"Request target is {length} bytes; the limit is {self.max_target_length}"
-            return Call(exchange, {}, Query(query)).fail(AppleError(414, "41400", detail))
-        call = Call(exchange, read_headers(exchange.headers), Query(query))
-        exchange.user = call.user_token
-        if len(self.rules):
-            decision = self.rules.decide(self._facts(call), self.seed)
-            if decision is not None:
-                exchange.rule = decision.rule.id
-                action = decision.action
-                delay = action.delay_seconds(self.seed, decision.rule.id, decision.application)
-                if delay and not await _client_stays(delay, receive):
-                    exchange.status, exchange.reason = CLIENT_GONE, "client disconnected"
-                    return None
-                if action.fault is not None:
-                    exchange.fault = action.fault
-                    reply = self._fault_reply(action)
-                    if action.fault == "truncated_body":
-                        exchange.status = reply.status
-                    await perform_fault(action.fault, reply, send)
-                    return None
-                if not action.is_normal:
-                    return self.scripted(call, action)
-        return self.decide(call, exchange.method)
+    async def _scripted(self, call: Call, receive: Receive, send: Send) -> Reply | None:
+        """The answer when rules are installed: a rule's, or the normal one. None when a
+        transport fault broke the connection or the client left during a delay."""
+        exchange = call.exchange
+        decision = self.rules.decide(self._facts(call), self.seed)
+        if decision is None:
+            return self.decide(call, exchange.method)
+        exchange.rule = decision.rule.id
+        action = decision.action
+        delay = action.delay_seconds(self.seed, decision.rule.id, decision.application)
+        if delay and not await _client_stays(delay, receive):
+            exchange.status, exchange.reason = CLIENT_GONE, "client disconnected"
+            return None
+        if action.fault is not None:
+            exchange.fault = action.fault
+            reply = self._fault_reply(action)
+            if action.fault == "truncated_body":
+                exchange.status = reply.status
+            await perform_fault(action.fault, reply, send)
+            return None
+        if action.is_normal:
+            return self.decide(call, exchange.method)
+        return self.scripted(call, action)
 
     def _facts(self, call: Call) -> RequestFacts:
         exchange = call.exchange
@@ -210,7 +216,7 @@ class Pipeline:
         if isinstance(route, AppleError):
             return self._unrouted(call, route)
         endpoint = call.endpoint = route.endpoint
-        call.params = dict(route.params)
+        call.params = route.params
         for check in self.checks:
             reply = check(call)
             if reply is not None:

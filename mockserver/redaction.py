@@ -7,7 +7,14 @@ import hashlib
 import hmac
 import os
 
-__all__ = ["SECRET_MARKERS", "fingerprint", "is_secret_header", "redact", "redact_bytes"]
+__all__ = [
+    "SECRET_MARKERS",
+    "SECRET_NAMES",
+    "fingerprint",
+    "is_secret_header",
+    "redact",
+    "redact_bytes",
+]
 
 #: A header whose lower-case name contains one of these carries a credential:
 #: Authorization, Music-User-Token, Media-User-Token, Cookie, Set-Cookie, X-Mock-Admin-Token,
@@ -15,18 +22,19 @@ __all__ = ["SECRET_MARKERS", "fingerprint", "is_secret_header", "redact", "redac
 SECRET_MARKERS = ("token", "cookie", "auth", "key")
 
 _SALT = os.urandom(16)
-_SECRET_NAMES: dict[bytes, bool] = {}
+SECRET_NAMES: dict[bytes, bool] = {}
+"""Raw header names already judged by :func:`is_secret_header` (read it first: faster)."""
 
 
 def is_secret_header(name: bytes | str) -> bool:
     """Whether a header of this name is redacted everywhere the fake shows headers."""
     raw = name.encode("latin-1") if isinstance(name, str) else name
-    known = _SECRET_NAMES.get(raw)
+    known = SECRET_NAMES.get(raw)
     if known is None:
         lowered = raw.lower().decode("latin-1")
         known = any(marker in lowered for marker in SECRET_MARKERS)
-        if len(_SECRET_NAMES) < 4096:  # header names are few; hostile ones are not kept
-            _SECRET_NAMES[raw] = known
+        if len(SECRET_NAMES) < 4096:  # header names are few; hostile ones are not kept
+            SECRET_NAMES[raw] = known
     return known
 
 
@@ -49,7 +57,10 @@ def redact(value: str | None) -> str | None:
 
 def redact_bytes(value: bytes) -> bytes:
     """:func:`redact` on a raw header value (latin-1 maps bytes to characters one to one)."""
-    return (redact(value.decode("latin-1")) or "").encode("latin-1")
+    scheme, space, rest = value.partition(b" ")
+    if space and scheme.isalpha() and len(scheme) <= 10:
+        return b"%s [redacted: %d characters]" % (scheme, len(rest))
+    return b"[redacted: %d characters]" % len(value)
 
 
 def fingerprint(token: str | None) -> str | None:

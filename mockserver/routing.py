@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import AppleError
 
@@ -50,12 +51,14 @@ def _regex(template: str) -> re.Pattern[str]:
     return re.compile("".join(parts) + r"\Z")
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(NamedTuple):
     """Where a request goes: its endpoint and path parameters."""
 
     endpoint: Endpoint
-    params: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, str]
+
+
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 
 
 class Router:
@@ -75,10 +78,10 @@ class Router:
                 self._static[template] = methods
         self.endpoints = tuple(e for methods in by_template.values() for e in methods.values())
 
-    def _methods(self, path: str) -> tuple[dict[str, Endpoint], dict[str, str]] | None:
+    def _methods(self, path: str) -> tuple[dict[str, Endpoint], Mapping[str, str]] | None:
         methods = self._static.get(path)
         if methods is not None:
-            return methods, {}
+            return methods, _NO_PARAMS
         for pattern, methods in self._patterns:
             match = pattern.match(path)
             if match is not None:

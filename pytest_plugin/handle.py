@@ -3,13 +3,20 @@ diffs."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mockserver import JournalEntry, MockControl, Rule, Settings
+from mockserver import JournalEntry, JournalFilters, MockControl, Rule, Settings
 from mockserver.control import LibrarySnapshot
 
 from .report import VIOLATION_STATUSES, AppleMusicAssertionError, explain
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:  # pragma: no cover
+        from typing_extensions import Unpack
 
 __all__ = ["AppleMusicMock"]
 
@@ -104,19 +111,19 @@ class AppleMusicMock:
         entries = self.control.journal_entries(limit=1)
         return entries[-1].seq if entries else 0
 
-    def _scope(self, filters: dict[str, Any]) -> dict[str, Any]:
+    def _scope(self, filters: JournalFilters) -> JournalFilters:
         if self.scoped:
             filters.setdefault("user_token", self.user_token)
         filters["since"] = max(filters.get("since", 0), self._since)
         return filters
 
-    def journal_entries(self, **filters: Any) -> list[JournalEntry]:
+    def journal_entries(self, **filters: Unpack[JournalFilters]) -> list[JournalEntry]:
         """What the fake received during this test (oldest first), filtered like the journal."""
         return self.control.journal_entries(**self._scope(filters))
 
     requests = journal_entries
 
-    def journal_count(self, **filters: Any) -> int:
+    def journal_count(self, **filters: Unpack[JournalFilters]) -> int:
         return self.control.journal_count(**self._scope(filters))
 
     def clear_journal(self, user_token: str | None = None) -> None:
@@ -201,7 +208,9 @@ class AppleMusicMock:
                 )
             )
 
-    def assert_requests(self, count: int | None = None, **filters: Any) -> list[JournalEntry]:
+    def assert_requests(
+        self, count: int | None = None, **filters: Unpack[JournalFilters]
+    ) -> list[JournalEntry]:
         """Assert how many requests matching ``filters`` arrived (any number > 0 if ``count``
         is None); returns them."""
         __tracebackhide__ = True

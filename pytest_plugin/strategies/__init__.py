@@ -1,0 +1,41 @@
+"""Hypothesis strategies: ids and id groups, requests in every wire form, tokens, behaviours.
+
+Everything here is built from the JSON Schemas in ``schemas/`` (id shapes, query rules) so
+generated data is exactly what the fake accepts or refuses. Importing this package
+registers nothing global. Examples shrink towards one resource type with one short id, no
+extra parameters, and no misbehaviour.
+"""
+
+from __future__ import annotations
+
+from .behaviours import Behaviour, behaviours
+from .ids import catalog_ids, id_groups, library_ids, malformed_ids
+from .queries import (
+    ENCODINGS,
+    InvalidQuery,
+    LibraryAddQuery,
+    invalid_library_add_queries,
+    language_tags,
+    library_add_queries,
+    storefronts,
+)
+from .tokens import developer_tokens, invalid_developer_tokens, music_user_tokens
+
+__all__ = [
+    "ENCODINGS",
+    "Behaviour",
+    "InvalidQuery",
+    "LibraryAddQuery",
+    "behaviours",
+    "catalog_ids",
+    "developer_tokens",
+    "id_groups",
+    "invalid_developer_tokens",
+    "invalid_library_add_queries",
+    "language_tags",
+    "library_add_queries",
+    "library_ids",
+    "malformed_ids",
+    "music_user_tokens",
+    "storefronts",
+]

@@ -1,0 +1,83 @@
+"""Server behaviours to survive: answer schedules, faults, drops and visibility delays."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from mockserver import MockControl
+
+__all__ = ["Behaviour", "behaviours"]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """A response schedule and library quirks for the fake, installable on a test's
+    :class:`~pytest_plugin.AppleMusicMock` or a :class:`~mockserver.MockController`."""
+
+    steps: tuple[dict[str, Any], ...] = ()
+    drop_rate: float = 0.0
+    visibility_delay_seconds: float = 0.0
+    seed: int = 0
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def statuses(self) -> list[int | None]:
+        return [step.get("status") for step in self.steps]
+
+    def install(self, control: MockControl) -> None:
+        control.configure(
+            drop_rate=self.drop_rate,
+            visibility_delay_seconds=self.visibility_delay_seconds,
+            seed=self.seed,
+            **self.settings,
+        )
+        if self.steps:
+            control.add_rule(sequence=list(self.steps))
+
+
+def behaviours(
+    *,
+    statuses: Sequence[int] = (429, 500, 503),
+    faults: bool = True,
+    max_steps: int = 6,
+    max_delay: float = 0.02,
+    drops: bool = True,
+    visibility: bool = False,
+) -> st.SearchStrategy[Behaviour]:
+    """Server behaviours to survive: a sequence of answers (normal 202s, ``statuses``, short
+    delays, transport faults) for the next requests, then normal behaviour; optionally a
+    silent drop rate and a visibility delay. Shrinks to "no misbehaviour at all"."""
+    allowed = {202, 400, 401, 403, 404, 405, 429, 500, 503}
+    for status in statuses:
+        if status not in allowed:
+            raise InvalidArgument(f"statuses item {status!r} must be one of {sorted(allowed)}")
+    if not isinstance(max_steps, int) or max_steps < 0:
+        raise InvalidArgument(f"max_steps={max_steps!r} must be an integer >= 0")
+    if not 0 <= max_delay <= 5:
+        raise InvalidArgument(f"max_delay={max_delay!r} must be between 0 and 5 seconds")
+    step_options: list[st.SearchStrategy[dict[str, Any]]] = [st.just({})]
+    if statuses:
+        step_options.append(st.sampled_from(list(statuses)).map(lambda s: {"status": s}))
+    if max_delay > 0:
+        step_options.append(st.floats(0, max_delay).map(lambda d: {"delay": round(d, 4)}))
+    if faults:
+        step_options.append(
+            st.sampled_from(["connection_reset", "empty_response", "truncated_body"]).map(
+                lambda f: {"fault": f}
+            )
+        )
+    steps = st.lists(st.one_of(step_options), max_size=max_steps).map(tuple)
+    drop_rate = st.sampled_from([0.0, 0.05, 0.5]) if drops else st.just(0.0)
+    delay = st.sampled_from([0.0, 5.0]) if visibility else st.just(0.0)
+    return st.builds(
+        Behaviour,
+        steps=steps,
+        drop_rate=drop_rate,
+        visibility_delay_seconds=delay,
+        seed=st.integers(0, 2**16),
+    )
