@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,10 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["Spawned", "cpu_seconds", "rss_mb_of"]
+__all__ = ["RULES", "Spawned", "cpu_seconds", "rss_mb_of"]
+
+#: How many non-matching rules the "with rules" figures install.
+RULES = 20
 
 
 def cpu_seconds(pid: int) -> float:
@@ -50,8 +54,22 @@ class Spawned:
         self.url = f"http://127.0.0.1:{self.port}"
 
     @classmethod
-    def fake(cls) -> Spawned:
-        return cls([sys.executable, "-m", "mockserver", "serve"])
+    def fake(cls, rules: int = 0) -> Spawned:
+        """The fake's CLI; with ``rules`` installed rules that never match a benchmark
+        request (same method and path, every user, other ids: each is really tried)."""
+        command = [sys.executable, "-m", "mockserver", "serve"]
+        if not rules:
+            return cls(command)
+        config = Path(tempfile.mkdtemp()) / "rules.json"
+        never = [
+            {"match": {"ids": [f"9{n:09d}"]}, "action": {"status": 503}} for n in range(rules)
+        ]
+        config.write_text(json.dumps({"rules": never}), encoding="utf-8")
+        return cls([*command, "--config", str(config)])
+
+    @classmethod
+    def fake_with_rules(cls) -> Spawned:
+        return cls.fake(rules=RULES)
 
     @classmethod
     def bare(cls) -> Spawned:

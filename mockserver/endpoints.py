@@ -4,31 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import AppleError
 from .ids import LIBRARY_KINDS
-from .routing import Endpoint, Step
+from .routing import Endpoint
 from .wire import Reply, json_reply
 
 if TYPE_CHECKING:
     from .pipeline import Call, Pipeline
 
-__all__ = ["ENDPOINT", "LIBRARY_ENDPOINTS", "parsed_by"]
+__all__ = ["ENDPOINT", "LIBRARY_ENDPOINTS"]
 
 ENDPOINT = "/v1/me/library"
 _LIBRARY_TYPES = "|".join(sorted(LIBRARY_KINDS))
-
-
-def parsed_by(parser: str) -> Step:
-    """The query step of an endpoint whose query the pipeline's ``parser`` validates."""
-
-    def parse(pipeline: Pipeline, call: Call) -> Reply | None:
-        result = getattr(pipeline, parser).parse(call.query)
-        if isinstance(result, AppleError):
-            return call.fail(result)
-        call.parsed = result
-        return None
-
-    return parse
 
 
 def add(pipeline: Pipeline, call: Call) -> Reply:
@@ -66,12 +52,12 @@ def read(pipeline: Pipeline, call: Call) -> Reply:
 
 
 LIBRARY_ENDPOINTS = (
-    Endpoint("addResourceToLibrary", "POST", ENDPOINT, parsed_by("queries"), add),
+    Endpoint("addResourceToLibrary", "POST", ENDPOINT, "queries", add),
     Endpoint(
         "getLibraryResources",
         "GET",
         f"{ENDPOINT}/{{type:{_LIBRARY_TYPES}}}",
-        parsed_by("read_parameters"),
+        "read_parameters",
         read,
     ),
 )

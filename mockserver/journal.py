@@ -217,6 +217,14 @@ _USER = JournalRecord._fields.index("user")
 _ROW_OVERHEAD = 400  # bytes of a row beyond its query, headers and ids (tuple, ints, strings)
 
 
+def _weight(row: tuple[Any, ...]) -> int:
+    """Roughly the bytes a row holds: what a hostile request can make large."""
+    weight = _ROW_OVERHEAD + len(row[4]) + len(row[5])
+    if row[10] is not None:  # a detail: then also the rest that a request can make large
+        weight += len(row[10]) + 60 * (len(row[13] or ()) + len(row[14]) + len(row[15]))
+    return weight
+
+
 class JournalFilters(TypedDict, total=False):
     """What :meth:`Journal.select` (and every control surface's ``journal_entries``) filters
     on: each given field must equal; ``since`` keeps entries after that seq; ``limit`` keeps
@@ -241,9 +249,10 @@ class Journal:
         self._check(size, max_bytes)
         self.size = size
         self.max_bytes = max_bytes
-        self._rows: deque[tuple[tuple[Any, ...], int]] = deque()
+        self._rows: deque[tuple[Any, ...]] = deque()
         self._bytes = 0
-        self._seq = itertools.count(1)
+        self.sequence = itertools.count(1)
+        """The sequence numbers of exchanges (``next()`` is atomic under the GIL)."""
         self._lock = threading.Lock()
         self.total = 0
         self.overflow = 0
@@ -265,31 +274,26 @@ class Journal:
     def _trim(self) -> None:
         rows = self._rows
         while rows and (len(rows) > self.size or self._bytes > self.max_bytes):
-            self._bytes -= rows.popleft()[1]
+            self._bytes -= _weight(rows.popleft())
             self.overflow += 1
-
-    def next_seq(self) -> int:
-        return next(self._seq)  # itertools.count is atomic under the GIL
 
     def begin(
         self, time: float, method: str, path: str, query: bytes, headers: list[tuple[bytes, bytes]]
     ) -> Exchange:
         """A new :class:`Exchange` with the next sequence number."""
-        return Exchange(next(self._seq), time, method, path, query, headers)
+        return Exchange(next(self.sequence), time, method, path, query, headers)
 
     def append(self, exchange: Exchange) -> None:
         """Keep ``exchange``'s row."""
         row = exchange.row()
-        weight = _ROW_OVERHEAD + len(row[4]) + len(row[5])
-        if row[10] is not None:  # a detail, the rest of what a request can make large
-            weight += len(row[10]) + 60 * (len(row[13] or ()) + len(row[14]) + len(row[15]))
+        weight = _weight(row)
         with self._lock:
             rows = self._rows
-            rows.append((row, weight))
+            rows.append(row)
             self._bytes += weight
             self.total += 1
             if len(rows) > self.size:  # the usual full ring: one out, one in
-                self._bytes -= rows.popleft()[1]
+                self._bytes -= _weight(rows.popleft())
                 self.overflow += 1
             if self._bytes > self.max_bytes:
                 self._trim()
@@ -312,7 +316,7 @@ class Journal:
     ) -> list[JournalRecord]:
         """Records in arrival order; ``since`` keeps seq > since, ``limit`` the last N."""
         with self._lock:
-            snapshot = [row for row, _ in self._rows]
+            snapshot = list(self._rows)
         result = [
             record
             for record in map(JournalRecord._make, snapshot)
@@ -335,9 +339,9 @@ class Journal:
                 self._rows.clear()
                 self._bytes = 0
                 return
-            kept = deque(item for item in self._rows if item[0][_USER] != user_token)
+            kept = deque(row for row in self._rows if row[_USER] != user_token)
             self._rows = kept
-            self._bytes = sum(weight for _, weight in kept)
+            self._bytes = sum(map(_weight, kept))
 
     def stats(self) -> dict[str, int]:
         with self._lock:

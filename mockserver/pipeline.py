@@ -277,7 +277,11 @@ class Pipeline:
 
     def check_query(self, call: Call) -> Reply | None:
         assert call.endpoint is not None  # the router found one before the checks run
-        return call.endpoint.parse(self, call)
+        result = getattr(self, call.endpoint.parser).parse(call.query)
+        if isinstance(result, AppleError):
+            return call.fail(result)
+        call.parsed = result
+        return None
 
     # --- scripted answers -------------------------------------------------------------------
 

@@ -17,13 +17,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Endpoint", "Route", "Router"]
 
-Step = Callable[["Pipeline", "Call"], "Reply | None"]
 Answer = Callable[["Pipeline", "Call"], "Reply"]
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """One Apple endpoint: its checks' query step (``parse``) and its answer.
+    """One Apple endpoint: which of the pipeline's parsers validates its query (the checks'
+    query step) and its answer.
 
     ``template`` is the path with ``{name}`` or ``{name:regex}`` parameters.
     """
@@ -31,7 +31,8 @@ class Endpoint:
     operation: str
     method: str
     template: str
-    parse: Step
+    parser: str
+    """The pipeline attribute whose ``parse(query)`` gives the parsed query or an error."""
     answer: Answer
     user_token: bool = True
     """Whether the user-token and subscription checks apply (not on catalog reads)."""
@@ -67,6 +68,7 @@ class Router:
 
     def __init__(self, endpoints: Iterable[Endpoint]) -> None:
         self._static: dict[str, dict[str, Endpoint]] = {}
+        self._routes: dict[tuple[str, str], Route] = {}  # static (method, path) -> route
         self._patterns: list[tuple[re.Pattern[str], dict[str, Endpoint]]] = []
         by_template: dict[str, dict[str, Endpoint]] = {}
         for endpoint in endpoints:
@@ -76,6 +78,8 @@ class Router:
                 self._patterns.append((_regex(template), methods))
             else:
                 self._static[template] = methods
+                for method, endpoint in methods.items():
+                    self._routes[(method, template)] = Route(endpoint, _NO_PARAMS)
         self.endpoints = tuple(e for methods in by_template.values() for e in methods.values())
 
     def _methods(self, path: str) -> tuple[dict[str, Endpoint], Mapping[str, str]] | None:
@@ -91,6 +95,9 @@ class Router:
     def find(self, method: str, path: str) -> Route | AppleError:
         """The route of ``method`` ``path``, or the error answering it (404, 405 with the
         allowed methods in ``detail``, 400 for a trailing slash)."""
+        route = self._routes.get((method, path))
+        if route is not None:
+            return route
         found = self._methods(path)
         if found is None:
             if path.endswith("/") and len(path) > 1 and self._methods(path[:-1]) is not None:

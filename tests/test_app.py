@@ -1,4 +1,5 @@
-"""contract.md §1 and §3 through the whole app, in-process and on a live uvicorn server."""
+"""The add endpoint through the whole app (README, "What the fake checks"), in-process and on a
+live uvicorn server."""
 
 from __future__ import annotations
 

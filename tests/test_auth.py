@@ -1,4 +1,4 @@
-"""contract.md §2: developer token and Music-User-Token checks, through the app and the verifier."""
+"""The developer-token and Music-User-Token checks, through the app and the verifier."""
 
 from __future__ import annotations
 

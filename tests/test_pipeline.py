@@ -112,7 +112,7 @@ def test_rows_are_exact_tuples_the_gc_can_forget(auth_headers: dict[str, str]) -
         gc.collect()
     assert type(row) is tuple
     assert len(row) == len(JournalRecord._fields)
-    (stored,) = [r for r, _ in app.mock.journal._rows]
+    (stored,) = app.mock.journal._rows
     assert not gc.is_tracked(stored)
     entry = record.entry()
     assert entry.ids == {"songs": ["1", "2", "abc"]}

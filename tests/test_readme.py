@@ -32,10 +32,10 @@ def test_readme_starts_with_exactly_two_commands() -> None:
     commands = re.findall(r"```sh\n(.*?)```", before_curl, flags=re.DOTALL)
     assert [c.strip() for c in commands] == [
         "pip install . && apple-music-mock serve",
-        "pip install -e '.[test]' && pytest",
+        "pip install -e '.[dev]' && pytest",
     ]
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
-    assert "pip install -e '.[test]'" in ci
+    assert "pip install -e '.[dev]' && " in ci
     assert "pytest" in ci
 
 
