@@ -15,7 +15,8 @@ from .journal import Journal, JournalEntry, JournalFilters
 from .library import LibraryStore
 from .pipeline import Pipeline
 from .ratelimit import RateLimit, RateLimiter
-from .rules import Rule, RuleBook
+from .rulebook import RuleBook
+from .rules import Rule
 from .schemas import load_schemas
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ naming it, a client that left during a scripted delay as 499.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -31,7 +32,8 @@ from .params import Parameters
 from .query import QueryParser
 from .ratelimit import RATE_LIMIT_RULE, RateLimiter
 from .routing import Endpoint, Router
-from .rules import Action, RequestFacts, RuleBook
+from .rulebook import RuleBook
+from .rules import Action, RequestFacts
 from .schemas import SchemaSet
 from .wire import (
     JSON_CONTENT_TYPE,
@@ -102,6 +104,7 @@ class Pipeline:
         self.settings = settings
         self.clock = clock
         self.journal = journal
+        self.sequence = journal.sequence
         self.library = library
         self.rules = rules
         self.limiter = limiter
@@ -129,8 +132,13 @@ class Pipeline:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = scope["query_string"]
-        exchange = self.journal.begin(
-            self.clock.now(), scope["method"], scope["path"], query, scope["headers"]
+        exchange = Exchange(
+            next(self.sequence),
+            self.clock.now(),
+            scope["method"],
+            scope["path"],
+            query,
+            scope["headers"],
         )
         recorded = False
         try:
@@ -200,14 +208,13 @@ class Pipeline:
 
     def _facts(self, call: Call) -> RequestFacts:
         exchange = call.exchange
-        authorization = call.headers.get("authorization")
         return RequestFacts(
             exchange.method,
             exchange.path,
             call.query,
             exchange.headers,
             call.user_token,
-            lambda: self.developer_tokens.peek(authorization),
+            functools.partial(self.developer_tokens.peek, call.headers.get("authorization")),
         )
 
     def decide(self, call: Call, method: str) -> Reply:

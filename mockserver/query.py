@@ -28,21 +28,12 @@ class ParsedQuery(NamedTuple):
     """The effective language: ``l`` when the storefront supports it, else its default."""
 
 
-_FAST_ESCAPES = (
-    ("%5B", "["),
-    ("%5D", "]"),
-    ("%5b", "["),
-    ("%5d", "]"),
-    ("%2C", ","),
-    ("%2c", ","),
-)
-
-
 class QueryParser:
     """Parses and validates queries against the query schema compiled for ``settings``.
 
     :meth:`parse` first tries :meth:`parse_fast`, which accepts only the common, valid
-    shapes (known ``ids[TYPE]`` keys, raw or with ``%5B``/``%5D``/``%2C`` escapes, non-empty
+    shapes (known ``ids[TYPE]`` keys, raw or with ``%5B``/``%5D``/``%2C`` escapes (the query's
+    :attr:`~mockserver.wire.Query.text`, shared with the rules), non-empty
     elements, a well-formed ``l``, tolerated extras) without walking the schema, and gives up
     on anything else; the full schema path (:meth:`parse_with_schema`) then decides. A
     Hypothesis test proves the two agree wherever the fast path answers.
@@ -63,23 +54,13 @@ class QueryParser:
         self._merge = settings.repeated_keys == "merge"
 
     def parse(self, query: Query) -> ParsedQuery | AppleError:
-        return self.parse_fast(query.raw) or self.parse_with_schema(query)
+        return self.parse_fast(query) or self.parse_with_schema(query)
 
-    def parse_fast(self, raw: bytes) -> ParsedQuery | None:
+    def parse_fast(self, query: Query) -> ParsedQuery | None:
         """The common valid shapes without a schema walk; None means "ask the schema"."""
-        try:
-            text = raw.decode("ascii")
-        except UnicodeDecodeError:
+        text = query.text
+        if text is None:
             return None
-        if "+" in text:
-            return None
-        if "%" in text:
-            for escape, char in _FAST_ESCAPES:
-                text = text.replace(escape, char)
-                if "%" not in text:
-                    break
-            else:
-                return None
         ids: dict[str, tuple[str, ...]] = {}
         extras: dict[str, str] = {}
         for piece in text.split("&"):

@@ -1,24 +1,16 @@
-"""Scripted behaviour: rules that match requests and answer, fail or stall on purpose.
-
-Rules are indexed by method, path and user token, so a request only looks at the rules that
-could match it; a request no rule could match pays nothing for the installed ones.
-"""
+"""Scripted behaviour: rules that match requests and answer, fail or stall on purpose."""
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from .chance import unit_interval
 from .config import validate_rule
-from .errors import ConfigError
 from .wire import Query
 
-__all__ = ["Action", "Applied", "Fault", "Match", "RequestFacts", "Rule", "RuleBook"]
+__all__ = ["Action", "Fault", "Match", "RequestFacts", "Rule"]
 
 Fault = Literal["connection_reset", "empty_response", "truncated_body"]
 
@@ -31,6 +23,7 @@ class RequestFacts:
     __slots__ = (
         "_headers",
         "_identity",
+        "_ids",
         "_peek",
         "method",
         "path",
@@ -56,14 +49,17 @@ class RequestFacts:
         self._peek = peek
         self._headers: dict[str, str] | None = None
         self._identity: tuple[str | None, str | None] | None = None
+        self._ids: frozenset[str] | None = None
 
     @property
     def types(self) -> Iterable[str]:
         return self.query.ids.keys()
 
     @property
-    def ids(self) -> set[str]:
-        return {id_ for ids in self.query.ids.values() for id_ in ids}
+    def ids(self) -> frozenset[str]:
+        if self._ids is None:
+            self._ids = frozenset().union(*self.query.ids.values())
+        return self._ids
 
     @property
     def headers(self) -> Mapping[str, str]:
@@ -107,7 +103,9 @@ class Match:
                 return False
             if self.key_id is not None and self.key_id != key_id:
                 return False
-        for header, expected in (self.headers or {}).items():
+        if self.headers is None:
+            return True
+        for header, expected in self.headers.items():
             value = facts.headers.get(header.lower())
             if expected is True and value is None:
                 return False
@@ -265,131 +263,3 @@ class Rule:
             probability=float(data.get("probability", 1.0)),
             is_sequence=is_sequence,
         )
-
-
-@dataclass(slots=True)
-class _RuleState:
-    rule: Rule
-    order: int
-    matched: int = 0
-    applied: int = 0
-
-    def __lt__(self, other: _RuleState) -> bool:  # the order rules are tried in
-        return (-self.rule.priority, self.order) < (-other.rule.priority, other.order)
-
-
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """A rule's decision for one request."""
-
-    rule: Rule
-    action: Action
-    application: int
-
-
-_Index = dict[tuple[str, str], dict[str | None, list[_RuleState]]]
-
-
-class RuleBook:
-    """The live rule set, safe to use from several threads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._states: list[_RuleState] = []
-        self._index: _Index = {}
-        self._order = itertools.count()
-        self._ids = itertools.count(1)
-
-    def _reindex(self) -> None:
-        self._states.sort()
-        index: _Index = {}
-        for state in self._states:
-            match = state.rule.match
-            by_user = index.setdefault((match.method, match.path), {})
-            by_user.setdefault(match.user_token, []).append(state)
-        self._index = index
-
-    @staticmethod
-    def build(rules: Iterable[Mapping[str, Any]]) -> list[Rule]:
-        """Validate and build rules from their JSON forms (ids ``rule-1``, ... by default)."""
-        return [
-            Rule.from_json(data, default_id=f"rule-{number}")
-            for number, data in enumerate(rules, 1)
-        ]
-
-    def add(self, rule: Rule | Mapping[str, Any]) -> Rule:
-        with self._lock:
-            if not isinstance(rule, Rule):
-                rule = Rule.from_json(rule, default_id=f"rule-{next(self._ids)}")
-            if any(state.rule.id == rule.id for state in self._states):
-                raise ConfigError(f"a rule with id {rule.id!r} already exists")
-            self._states.append(_RuleState(rule, next(self._order)))
-            self._reindex()
-            return rule
-
-    def install(self, rules: list[Rule]) -> None:
-        """Replace every rule with ``rules`` (already built: nothing here can fail)."""
-        with self._lock:
-            self._states = [_RuleState(rule, next(self._order)) for rule in rules]
-            self._ids = itertools.count(len(rules) + 1)
-            self._reindex()
-
-    def remove(self, rule_id: str) -> bool:
-        with self._lock:
-            before = len(self._states)
-            self._states = [s for s in self._states if s.rule.id != rule_id]
-            self._reindex()
-            return len(self._states) != before
-
-    def remove_namespace(self, user_token: str) -> int:
-        with self._lock:
-            before = len(self._states)
-            self._states = [s for s in self._states if s.rule.match.user_token != user_token]
-            self._reindex()
-            return before - len(self._states)
-
-    def rules(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [
-                {**s.rule.to_json(), "matched": s.matched, "applied": s.applied}
-                for s in self._states
-            ]
-
-    def __len__(self) -> int:
-        return len(self._states)
-
-    def candidates(self, method: str, path: str, user_token: str | None) -> list[_RuleState]:
-        """The rules that could match a request, in the order they are tried."""
-        by_user = self._index.get((method, path))
-        if by_user is None:
-            return []
-        anyone = by_user.get(None, [])
-        own = by_user.get(user_token, []) if user_token is not None else []
-        if not own:
-            return anyone
-        if not anyone:
-            return own
-        return list(heapq.merge(anyone, own))
-
-    def decide(self, facts: RequestFacts, seed: int) -> Applied | None:
-        """The first rule that applies to ``facts``; its counters move atomically."""
-        if (facts.method, facts.path) not in self._index:  # the usual case: no lock taken
-            return None
-        with self._lock:
-            for state in self.candidates(facts.method, facts.path, facts.user_token):
-                rule = state.rule
-                if not rule.match.matches(facts):
-                    continue
-                state.matched += 1
-                if not rule.match.call_selected(state.matched):
-                    continue
-                if rule.times is not None and state.applied >= rule.times:
-                    continue
-                if rule.probability < 1 and (
-                    unit_interval(seed, rule.id, state.matched) >= rule.probability
-                ):
-                    continue
-                step = rule.steps[state.applied % len(rule.steps)]
-                state.applied += 1
-                return Applied(rule, step, state.applied)
-        return None

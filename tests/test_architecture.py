@@ -27,7 +27,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "redaction",
         "tokens",
     ),
-    "state": ("journal", "library", "rules", "ratelimit", "control"),
+    "state": ("journal", "library", "rules", "rulebook", "ratelimit", "control"),
     "request": (
         "auth",
         "query",
