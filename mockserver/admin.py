@@ -6,13 +6,16 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .config import check_finite
 from .errors import AppleError, ConfigError
 from .schemas import load_schemas
 from .wire import JSON_CONTENT_TYPE, error_reply
@@ -24,6 +27,7 @@ __all__ = ["ADMIN_ROUTES", "ADMIN_TOKEN_HEADER", "error_response"]
 
 ADMIN_TOKEN_HEADER = "x-mock-admin-token"
 _JOURNAL_INTS = frozenset({"status", "since", "limit"})
+_WHOLE = re.compile(r"[0-9]{1,18}\Z")
 
 Handler = Callable[[Request, "MockController"], Awaitable[Response]]
 
@@ -40,13 +44,30 @@ def _bad(detail: str) -> Response:
     return error_response(AppleError(400, "40000", detail))
 
 
+_FORWARDING = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
+
+
 def _is_loopback(host: str | None) -> bool:
     if host in (None, "localhost", "testclient"):
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 on a dual-stack socket
+    return bool((mapped or address).is_loopback)
+
+
+def _local(request: Request) -> str | None:
+    """Why an admin request without a token is not from this machine (None when it is)."""
+    server, client = request.scope.get("server"), request.scope.get("client")
+    if server is not None and not _is_loopback(server[0]):
+        return "the fake listens on a non-loopback address"
+    if client is not None and not _is_loopback(client[0]):
+        return "the request comes from another machine"
+    if any(name in _FORWARDING for name, _ in request.scope["headers"]):
+        return "the request was forwarded by a proxy"
+    return None
 
 
 def _guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -61,26 +82,55 @@ def _guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
                 detail = f"Admin API needs a valid {ADMIN_TOKEN_HEADER} header"
                 return error_response(AppleError(403, "40300", detail))
         else:
-            server = request.scope.get("server")
-            if server is not None and not _is_loopback(server[0]):
-                detail = (
-                    "Admin API is disabled on a non-loopback address unless admin_token is set"
-                )
+            remote = _local(request)
+            if remote is not None:
+                detail = f"Admin API without admin_token answers loopback only: {remote}"
                 return error_response(AppleError(403, "40300", detail))
         try:
             return await handler(request, mock)
         except ConfigError as error:
             return _bad(str(error))
+        except _TooLarge as error:
+            return error_response(AppleError(413, "41300", str(error)))
 
     return endpoint
 
 
-async def _body(request: Request, definition: str | None = None) -> Any:
-    raw = await request.body()
+class _TooLarge(Exception):
+    """An admin body past ``admin_max_body_bytes``."""
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+async def _raw_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge(f"request body is {int(declared)} bytes; admin_max_body_bytes={limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge(f"request body is over admin_max_body_bytes={limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(raw: bytes) -> Any:
     try:
-        data = json.loads(raw or b"null")
+        return json.loads(raw or b"null", parse_constant=_no_constants)
+    except RecursionError:
+        raise ConfigError("request body is not valid JSON: nested too deeply") from None
     except ValueError as error:
         raise ConfigError(f"request body is not valid JSON: {error}") from None
+
+
+async def _body(request: Request, definition: str | None = None) -> Any:
+    mock: MockController = request.app.mock
+    raw = await _raw_body(request, mock.settings.admin_max_body_bytes)
+    data = await anyio.to_thread.run_sync(_decode, raw)  # a large body must not stall the loop
+    check_finite(data, "body")
     if definition is not None:
         validator = load_schemas().validator(f"admin.schema.json#/$defs/{definition}")
         problem = next(iter(sorted(validator.iter_errors(data), key=lambda e: e.path)), None)
@@ -117,7 +167,8 @@ async def change_config(request: Request, mock: MockController) -> Response:
     base = {} if request.method == "PUT" else _public_config(mock)
     if request.method == "PATCH" and "rules" not in data:
         base.pop("rules")
-    mock.configure({**base, **data, "admin_token": mock.settings.admin_token})
+    merged = {**base, **data, "admin_token": mock.settings.admin_token}
+    await anyio.to_thread.run_sync(mock.configure, merged)
     return _json(_public_config(mock))
 
 
@@ -146,7 +197,8 @@ async def delete_rule(request: Request, mock: MockController) -> Response:
 
 
 async def reset(request: Request, mock: MockController) -> Response:
-    data = await _body(request) or {}
+    data = await _body(request)
+    data = {} if data is None else data
     validator = load_schemas().validator("admin.schema.json#/$defs/reset")
     if not validator.is_valid(data):
         raise ConfigError('reset takes {} or {"namespace": "<music user token>"}')
@@ -158,8 +210,11 @@ def _journal_filters(request: Request) -> dict[str, Any]:
     filters: dict[str, Any] = {}
     for key, value in request.query_params.multi_items():
         if key in _JOURNAL_INTS:
-            if not value.isdigit():
-                raise ConfigError(f"journal filter {key!r} must be a whole number, not {value!r}")
+            if not _WHOLE.match(value):
+                raise ConfigError(
+                    f"journal filter {key!r} must be a whole number of up to 18 digits, "
+                    f"not {value[:40]!r}"
+                )
             filters[key] = int(value)
         else:
             filters[key] = value
@@ -195,7 +250,8 @@ async def get_library(request: Request, mock: MockController) -> Response:
 
 async def put_library(request: Request, mock: MockController) -> Response:
     data = await _body(request, "library")
-    return _json(mock.put_library(request.path_params["user"], data))
+    user = request.path_params["user"]
+    return _json(await anyio.to_thread.run_sync(mock.put_library, user, data))
 
 
 async def get_clock(request: Request, mock: MockController) -> Response:

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from .admin import ADMIN_ROUTES, error_response
@@ -78,7 +78,7 @@ def create_app(
     app = MockApp(
         routes=[
             Route("/openapi.json", _openapi, methods=["GET"]),
-            Mount("/_mock", routes=ADMIN_ROUTES),
+            Mount("/_mock", app=Router(ADMIN_ROUTES, redirect_slashes=False)),
         ],
         exception_handlers={HTTPException: _http_error},
     )

@@ -69,18 +69,35 @@ def load_developer_keys(specs: Sequence[str | Mapping[str, Any]]) -> tuple[Devel
     """Load PEM strings, JWK mappings or ``{pem, kid}`` mappings; bad keys -> ConfigError."""
     keys = []
     for index, spec in enumerate(specs):
+        problem = f"invalid setting 'developer_keys'[{index}]: not an EC P-256 (ES256) public key"
         try:
             if isinstance(spec, str):
-                keys.append(DeveloperKey(_ES256.prepare_key(spec)))
+                key = DeveloperKey(_ES256.prepare_key(spec))
             elif "pem" in spec:
-                keys.append(DeveloperKey(_ES256.prepare_key(spec["pem"]), spec.get("kid")))
+                key = DeveloperKey(_ES256.prepare_key(spec["pem"]), spec.get("kid"))
             else:
-                keys.append(DeveloperKey(_ES256.from_jwk(dict(spec)), spec.get("kid")))
+                key = DeveloperKey(_ES256.from_jwk(dict(spec)), spec.get("kid"))
         except (InvalidKeyError, ValueError, TypeError) as error:
-            raise ConfigError(
-                f"invalid setting 'developer_keys'[{index}]: not an EC P-256 public key ({error})"
-            ) from None
+            reason = str(error) if "generator object" not in str(error) else type(error).__name__
+            raise ConfigError(f"{problem} ({reason})") from None
+        curve = getattr(key.key, "curve", None)
+        if getattr(curve, "name", None) != "secp256r1":
+            found = getattr(curve, "name", type(key.key).__name__)
+            raise ConfigError(f"{problem} (this key is {found})")
+        keys.append(key)
     return tuple(keys)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _segment(segment: str) -> Any:
+    """One token segment as JSON: base64url, UTF-8, no NaN/Infinity, bounded nesting."""
+    try:
+        return json.loads(_b64decode(segment), parse_constant=_no_constants)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def _b64decode(segment: str) -> bytes:
@@ -105,6 +122,7 @@ class DeveloperTokenVerifier:
         self.skew = settings.clock_skew_seconds
         self.keys = load_developer_keys(settings.developer_keys)
         self.cache_size = settings.token_cache_size
+        self.max_length = settings.max_token_length
         self.authorization = schemas.validator("headers.schema.json#/properties/authorization")
         self.header_validator = schemas.validator("jwt-header.schema.json")
         self.claims_validator = schemas.validator("jwt-claims.schema.json")
@@ -127,6 +145,12 @@ class DeveloperTokenVerifier:
             return good[0]
         cached = self._cache.get(authorization)
         if cached is None:
+            if len(authorization) > self.max_length:
+                return Rejection(
+                    "structure",
+                    f"Authorization is {len(authorization)} characters; the limit is "
+                    f"max_token_length={self.max_length}",
+                )
             parsed = self._parse(authorization)
             if isinstance(parsed, Rejection):
                 return parsed
@@ -150,12 +174,13 @@ class DeveloperTokenVerifier:
         cached = self._cache.get(authorization)
         if cached is not None:
             return cached[0].team_id, cached[0].key_id
+        if len(authorization) > self.max_length:
+            return None, None
         parts = authorization.partition(" ")[2].strip().split(".")
         if len(parts) != 3:
             return None, None
         try:
-            header = json.loads(_b64decode(parts[0]))
-            claims = json.loads(_b64decode(parts[1]))
+            header, claims = _segment(parts[0]), _segment(parts[1])
         except (binascii.Error, ValueError):
             return None, None
         if not isinstance(header, dict) or not isinstance(claims, dict):
@@ -177,13 +202,14 @@ class DeveloperTokenVerifier:
         raw = authorization.split(" ", 1)[1].strip()
         header_b64, claims_b64, signature_b64 = raw.split(".")
         try:
-            header = json.loads(_b64decode(header_b64))
-            claims = json.loads(_b64decode(claims_b64))
+            header, claims = _segment(header_b64), _segment(claims_b64)
             signature = _b64decode(signature_b64)
         except (binascii.Error, ValueError) as error:
             return Rejection("structure", f"token segments are not base64url JSON ({error})")
         if not isinstance(header, dict) or not isinstance(claims, dict):
             return Rejection("structure", "token header and claims must be JSON objects")
+        if "crit" in header:  # RFC 7515 4.1.11: critical extensions this verifier does not know
+            return Rejection("crit", "the token names critical header parameters ('crit')")
         for validator, data, order in (
             (self.header_validator, header, _HEADER_ORDER),
             (self.claims_validator, claims, _CLAIM_ORDER),
@@ -198,7 +224,7 @@ class DeveloperTokenVerifier:
                 problems.append((rank, name, problem.message))
             if problems:
                 _, name, message = min(problems)
-                return Rejection(name, message)
+                return Rejection(name, message if len(message) <= 200 else message[:197] + "...")
         signing_input = f"{header_b64}.{claims_b64}".encode("ascii")
         return DeveloperToken(raw, header, claims, signing_input, signature)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Protocol, runtime_checkable
@@ -48,6 +49,8 @@ class MockClock:
 
     def set(self, when: float, *, frozen: bool = True) -> None:
         """Make it ``when`` now; frozen there, or running on from there."""
+        if not (isinstance(when, (int, float)) and math.isfinite(when) and when >= 0):
+            raise ValueError(f"when={when!r} must be a finite number of seconds >= 0")
         with self._lock:
             if frozen:
                 self._frozen_at = float(when)
@@ -56,8 +59,8 @@ class MockClock:
                 self._offset = float(when) - time.time()
 
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError(f"seconds={seconds} must be >= 0")
+        if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"seconds={seconds!r} must be a finite number >= 0")
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at += seconds

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sys
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["DEFAULT_LANGUAGES", "Settings", "load_config", "validate_rule"]
+__all__ = ["DEFAULT_LANGUAGES", "Settings", "check_finite", "load_config", "validate_rule"]
 
 CheckName = Literal["developer_token", "user_token", "subscription", "query"]
 
@@ -66,11 +67,24 @@ class Settings:
     visibility_delay_seconds: float = 0.0
     seed: int = 0
     journal_size: int = 10_000
+    journal_max_bytes: int = 64 * 1024 * 1024
+    max_token_length: int = 8192
+    max_users: int = 10_000
+    max_library_items: int = 100_000
+    max_rules: int = 100_000
+    admin_max_body_bytes: int = 1024 * 1024
+    max_connections: int = 1000
+    header_timeout_seconds: float = 10.0
+    shutdown_timeout_seconds: float = 5.0
     admin_token: str | None = None
 
     def __post_init__(self) -> None:
-        _validate(self.to_mapping())
         freeze = object.__setattr__
+        for name in _INTEGERS:  # 1e6 from a JSON body is a valid integer: keep it an int
+            value = getattr(self, name)
+            if isinstance(value, float) and value.is_integer():
+                freeze(self, name, int(value))
+        _validate(self.to_mapping())
         freeze(self, "tolerated_parameters", tuple(self.tolerated_parameters))
         freeze(self, "developer_keys", tuple(self.developer_keys))
         freeze(self, "check_order", tuple(self.check_order))
@@ -125,6 +139,13 @@ class Settings:
             raise ConfigError(f"{source}: {error}") from None
 
 
+_INTEGERS = tuple(
+    name
+    for name, spec in load_schemas().document("config.schema.json")["properties"].items()
+    if spec.get("type") == "integer"
+)
+
+
 def load_config(path: str | Path) -> Settings:
     """Read a TOML (``.toml``) or JSON config file."""
     path = Path(path)
@@ -144,7 +165,33 @@ def _unknown_message(name: str) -> str:
     return f"unknown setting {name!r}; allowed settings: {allowed}"
 
 
+def _non_finite(value: Any, where: str) -> str | None:
+    """Where a NaN or an infinity hides in ``value`` (JSON Schema's bounds let them through)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _non_finite(item, f"{where}[{key!r}]")
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _non_finite(item, f"{where}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def check_finite(data: Any, name: str) -> None:
+    """ConfigError when ``data`` holds a NaN or an infinity."""
+    where = _non_finite(data, name)
+    if where is not None:
+        raise ConfigError(f"invalid {where}: must be a finite number (not NaN or infinity)")
+
+
 def _validate(data: Mapping[str, Any]) -> None:
+    for name, value in data.items():
+        check_finite(value, f"setting {name!r}")
     validator = load_schemas().validator("config.schema.json")
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
     if not errors:
@@ -172,6 +219,7 @@ def _validate(data: Mapping[str, Any]) -> None:
 def validate_rule(data: Mapping[str, Any]) -> None:
     """Check one rule's JSON form against ``schemas/rule.schema.json``; ConfigError names
     the offending field."""
+    check_finite(data, "rule")
     validator = load_schemas().validator("rule.schema.json")
     error = next(
         iter(sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))), None
@@ -181,4 +229,17 @@ def validate_rule(data: Mapping[str, Any]) -> None:
     where = "/".join(map(str, error.path)) or "rule"
     if error.validator == "oneOf" and not error.path:
         raise ConfigError("invalid rule: give exactly one of 'action' or 'sequence'")
-    raise ConfigError(f"invalid rule at '{where}': {error.message}")
+    raise ConfigError(f"invalid rule at '{where}': {schema_message(error)}")
+
+
+def schema_message(error: Any) -> str:
+    """A jsonschema error in words a user can act on (no regular expressions)."""
+    instance = error.instance
+    shown = repr(instance) if len(repr(instance)) <= 80 else repr(instance)[:77] + "..."
+    if error.validator == "pattern":
+        return f"{shown} has characters or a form not allowed here"
+    if error.validator == "not":
+        if "headers" in error.path or error.relative_schema_path[-2:-1] == ["propertyNames"]:
+            return f"{shown} is set by the server and cannot be scripted"
+        return f"{shown} is not allowed here"
+    return str(error.message)

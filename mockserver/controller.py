@@ -12,7 +12,7 @@ from .config import Settings
 from .control import LibrarySnapshot
 from .errors import ConfigError
 from .journal import Journal, JournalEntry, JournalFilters
-from .library import LibraryStore
+from .library import LibraryFull, LibraryStore
 from .pipeline import Pipeline
 from .ratelimit import RateLimit, RateLimiter
 from .rulebook import RuleBook
@@ -46,20 +46,20 @@ class MockController:
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or MockClock()
         self.library = LibraryStore()
-        self.journal = Journal(settings.journal_size)
+        self.journal = Journal(settings.journal_size, max_bytes=settings.journal_max_bytes)
         self.rules = RuleBook()
         self._schemas = load_schemas()
         self._lock = threading.Lock()
         self.pipeline = self._build(settings, limiter=None)
-        self.rules.install(RuleBook.build(settings.rules))
+        self.rules.install(RuleBook.build(settings.rules, limit=settings.max_rules))
 
     def _build(self, settings: Settings, *, limiter: RateLimiter | None) -> Pipeline:
         """The pipeline of ``settings`` over this controller's state (raises ConfigError)."""
         limit = RateLimit.from_json(settings.rate_limit)
         if limit is None:
             limiter = None
-        elif limiter is None or limiter.limit != limit:
-            limiter = RateLimiter(limit)
+        elif limiter is None or limiter.limit != limit or limiter.max_teams != settings.max_users:
+            limiter = RateLimiter(limit, max_teams=settings.max_users)
         return Pipeline(
             settings,
             schemas=self._schemas,
@@ -92,9 +92,9 @@ class MockController:
             replace_rules = settings is not None or "rules" in changes
         with self._lock:
             pipeline = self._build(new, limiter=self.pipeline.limiter)
-            rules = RuleBook.build(new.rules) if replace_rules else None
+            rules = RuleBook.build(new.rules, limit=new.max_rules) if replace_rules else None
             # Everything below is already valid and cannot fail.
-            self.journal.resize(new.journal_size)
+            self.journal.resize(new.journal_size, new.journal_max_bytes)
             if rules is not None:
                 self.rules.install(rules)
             self.pipeline = pipeline
@@ -110,7 +110,7 @@ class MockController:
         """
         if rule is not None and fields:
             raise TypeError("give a rule or its fields, not both")
-        return self.rules.add(rule if rule is not None else fields)
+        return self.rules.add(rule if rule is not None else fields, limit=self.settings.max_rules)
 
     def list_rules(self) -> list[dict[str, Any]]:
         """Every live rule in the order tried, with ``matched``/``applied`` counters."""
@@ -129,7 +129,7 @@ class MockController:
             self.library.reset(namespace)
             self.journal.clear(namespace)
             return
-        self.rules.install(RuleBook.build(self.settings.rules))
+        self.rules.install(RuleBook.build(self.settings.rules, limit=self.settings.max_rules))
         self.library.reset()
         self.journal.clear()
         limiter = self.pipeline.limiter
@@ -156,9 +156,16 @@ class MockController:
         return self.library.snapshot(user_token)
 
     def put_library(self, user_token: str, contents: Mapping[str, list[str]]) -> LibrarySnapshot:
+        settings = self.settings
         try:
-            self.library.put(user_token, contents, self.clock.now())
-        except ValueError as error:
+            self.library.put(
+                user_token,
+                contents,
+                self.clock.now(),
+                max_users=settings.max_users,
+                max_items=settings.max_library_items,
+            )
+        except (ValueError, LibraryFull) as error:
             raise ConfigError(str(error)) from None
         return self.library.snapshot(user_token)
 
@@ -178,11 +185,17 @@ class MockController:
         )
 
     def set_time(self, now: float, *, frozen: bool = True) -> dict[str, Any]:
-        self._mock_clock().set(now, frozen=frozen)
+        try:
+            self._mock_clock().set(now, frozen=frozen)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
         return self.get_time()
 
     def advance_time(self, seconds: float) -> dict[str, Any]:
-        self._mock_clock().advance(seconds)
+        try:
+            self._mock_clock().advance(seconds)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
         return self.get_time()
 
     def real_time(self) -> dict[str, Any]:

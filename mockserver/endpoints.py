@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .errors import AppleError
 from .ids import LIBRARY_KINDS
+from .library import LibraryFull
 from .routing import Endpoint
 from .wire import Reply, json_reply
 
@@ -21,13 +23,19 @@ def add(pipeline: Pipeline, call: Call) -> Reply:
     """``POST /v1/me/library``: ids that can be added are added; the answer is an empty 202."""
     parsed = call.parsed
     exchange = call.exchange
-    result = pipeline.library.add(
-        call.user_token or "",
-        parsed.addable,
-        exchange.time,
-        policy=pipeline.policy,
-        visibility_delay=pipeline.visibility_delay,
-    )
+    settings = pipeline.settings
+    try:
+        result = pipeline.library.add(
+            call.user_token or "",
+            parsed.addable,
+            exchange.time,
+            policy=pipeline.policy,
+            visibility_delay=pipeline.visibility_delay,
+            max_users=settings.max_users,
+            max_items=settings.max_library_items,
+        )
+    except LibraryFull as full:
+        return call.fail(AppleError(507, "50700", str(full)))
     exchange.added = result.added
     exchange.added_all = result.added is parsed.ids
     exchange.dropped = result.dropped or None

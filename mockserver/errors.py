@@ -37,6 +37,7 @@ TITLES: Mapping[str, str] = {
     "50000": "Internal Server Error",
     "50001": "Upstream Service Error",
     "50300": "Service Unavailable",
+    "50700": "Insufficient Storage",
 }
 
 

@@ -41,11 +41,16 @@ async def perform_fault(kind: str, reply: Reply, send: Send) -> None:
         await send({"type": "http.response.body", "body": half, "more_body": True})
     if transport is None:
         raise TransportFault(kind)
+    if transport.is_closing():  # the client left already: nothing to break
+        return
     if kind == "connection_reset":
         sock = transport.get_extra_info("socket")
-        if sock is not None:
-            # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        try:
+            if sock is not None:
+                # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:  # the socket went away meanwhile
+            pass
         transport.abort()
     else:
         transport.close()

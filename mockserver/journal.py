@@ -38,6 +38,9 @@ __all__ = [
 
 _REDACTED: dict[bytes, bytes] = {}
 
+#: Header values longer than this are kept truncated (README, "journal_max_bytes").
+MAX_HEADER_VALUE = 4096
+
 
 def pack_headers(raw: Iterable[tuple[bytes, bytes]]) -> bytes:
     """Raw ASGI headers, credentials redacted, packed into one bytes object of ``name: value``
@@ -56,8 +59,13 @@ def pack_headers(raw: Iterable[tuple[bytes, bytes]]) -> bytes:
                 ):  # tokens repeat; a hostile stream of new ones does not grow it
                     _REDACTED[value] = shown
             value = shown
-        elif b"\n" in value:
-            value = value.replace(b"\n", b" ")
+        else:
+            if len(value) > MAX_HEADER_VALUE:
+                value = value[:MAX_HEADER_VALUE] + b"...[%d more bytes]" % (
+                    len(value) - MAX_HEADER_VALUE
+                )
+            if b"\n" in value:
+                value = value.replace(b"\n", b" ")
         lines.append(name + b": " + value)
     return b"\n".join(lines)
 

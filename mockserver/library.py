@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,9 +11,21 @@ from typing import Any, NamedTuple
 
 from .chance import unit_interval
 from .config import Settings
+from .errors import MockServerError
 from .ids import LIBRARY_KINDS, RESOURCE_TYPES, library_id
 
-__all__ = ["AddResult", "CatalogPolicy", "IgnoredId", "LibraryItem", "LibraryStore"]
+__all__ = ["AddResult", "CatalogPolicy", "IgnoredId", "LibraryFull", "LibraryItem", "LibraryStore"]
+
+
+class LibraryFull(MockServerError):
+    """An add would take the store past one of its documented limits; nothing was added."""
+
+    def __init__(self, setting: str, limit: int) -> None:
+        super().__init__(
+            f"apple-music-mock limit reached: {setting}={limit}; raise the setting or reset the fake"
+        )
+        self.setting = setting
+        self.limit = limit
 
 
 class IgnoredId(NamedTuple):
@@ -132,15 +145,24 @@ class LibraryStore:
         *,
         policy: CatalogPolicy,
         visibility_delay: float = 0.0,
+        max_users: int = sys.maxsize,
+        max_items: int = sys.maxsize,
     ) -> AddResult:
         """Add ``addable`` (type -> catalog ids) to ``user``'s library as ``policy`` decides.
-        In an open catalog every id is kept and ``added`` is ``addable`` itself."""
+        In an open catalog every id is kept and ``added`` is ``addable`` itself. Raises
+        :class:`LibraryFull` (adding nothing) past ``max_users`` or ``max_items``."""
         kept, ignored, dropped = policy.decide(user, addable)
         visible_at = now + visibility_delay
         with self._lock:
             items = self._users.get(user)
             if items is None:
+                if len(self._users) >= max_users:
+                    raise LibraryFull("max_users", max_users)
                 items = self._users[user] = {}
+            if len(items) + sum(map(len, kept.values())) > max_items:
+                new = {(t, i) for t, ids in kept.items() for i in ids} - items.keys()
+                if len(items) + len(new) > max_items:
+                    raise LibraryFull("max_library_items", max_items)
             for type_, ids in kept.items():
                 prefix = LIBRARY_KINDS[type_].prefix
                 for id_ in ids:
@@ -170,8 +192,17 @@ class LibraryStore:
             if (type_ is None or item.type == type_) and (now is None or item.visible_at <= now)
         ]
 
-    def put(self, user: str, contents: Mapping[str, Iterable[str]], now: float) -> None:
-        """Replace the user's library with ``contents`` (visible at once)."""
+    def put(
+        self,
+        user: str,
+        contents: Mapping[str, Iterable[str]],
+        now: float,
+        *,
+        max_users: int = sys.maxsize,
+        max_items: int = sys.maxsize,
+    ) -> None:
+        """Replace the user's library with ``contents`` (visible at once); LibraryFull past
+        the limits."""
         unknown = set(contents) - set(RESOURCE_TYPES)
         if unknown:
             raise ValueError(f"unknown resource type(s): {', '.join(sorted(unknown))}")
@@ -180,7 +211,11 @@ class LibraryStore:
             prefix = LIBRARY_KINDS[type_].prefix
             for id_ in ids:
                 items[(type_, id_)] = (type_, id_, library_id(prefix, user, type_, id_), now, now)
+        if len(items) > max_items:
+            raise LibraryFull("max_library_items", max_items)
         with self._lock:
+            if user not in self._users and len(self._users) >= max_users:
+                raise LibraryFull("max_users", max_users)
             self._users[user] = items
 
     def snapshot(self, user: str) -> dict[str, list[dict[str, Any]]]:

@@ -149,6 +149,8 @@ class Pipeline:
             if length > self.max_target_length:
                 detail = f"Request target is {length} bytes; the limit is {self.max_target_length}"
                 reply = call.fail(AppleError(414, "41400", detail))
+                kept = self.max_target_length  # the journal keeps a bounded copy
+                exchange.query = query[:kept] + b"...[%d more bytes]" % (len(query) - kept)
             elif len(self.rules):
                 scripted = await self._scripted(call, receive, send)
                 if scripted is None:  # a fault broke the connection, or the client left

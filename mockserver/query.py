@@ -125,7 +125,16 @@ class QueryParser:
         # what is missing altogether.
         order = {key: index for index, key in enumerate(document)}
         ranked: list[tuple[int, int, AppleError]] = []
-        for error in self.validator.iter_errors(document):
+        # Only an element's emptiness can fail (the schema's idElement), and only the first
+        # empty one is reported: validate lists cut after it, so thousands of elements cost
+        # one error, not thousands.
+        checked = {
+            key: (value[: value.index("") + 1] if "" in value else value[:1])
+            if isinstance(value, list)
+            else value
+            for key, value in document.items()
+        }
+        for error in self.validator.iter_errors(checked):
             apple = to_apple_error(error)
             if not error.path:
                 ranked.append((3, 0, apple))

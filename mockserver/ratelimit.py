@@ -32,8 +32,10 @@ class RateLimit:
 class RateLimiter:
     """A sliding window per team: exact, on the time it is given."""
 
-    def __init__(self, limit: RateLimit) -> None:
+    def __init__(self, limit: RateLimit, *, max_teams: int = 10_000) -> None:
         self.limit = limit
+        self.max_teams = max_teams
+        """Teams whose windows are kept (the oldest is forgotten past it: bounded memory)."""
         self._windows: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -41,6 +43,8 @@ class RateLimiter:
         with self._lock:
             window = self._windows.get(team)
             if window is None:
+                if len(self._windows) >= self.max_teams:
+                    del self._windows[next(iter(self._windows))]
                 window = self._windows[team] = deque()
             horizon = now - self.limit.window_seconds
             while window and window[0] <= horizon:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -105,15 +106,23 @@ class RuleBook:
             self._place(state)
 
     @staticmethod
-    def build(rules: Iterable[Mapping[str, Any]]) -> list[Rule]:
+    def build(rules: Iterable[Mapping[str, Any]], *, limit: int = sys.maxsize) -> list[Rule]:
         """Validate and build rules from their JSON forms (ids ``rule-1``, ... by default)."""
+        rules = list(rules)
+        if len(rules) > limit:
+            raise ConfigError(f"{len(rules)} rules given; the limit is max_rules={limit}")
         return [
             Rule.from_json(data, default_id=f"rule-{number}")
             for number, data in enumerate(rules, 1)
         ]
 
-    def add(self, rule: Rule | Mapping[str, Any]) -> Rule:
+    def add(self, rule: Rule | Mapping[str, Any], *, limit: int = sys.maxsize) -> Rule:
+        """Install one more rule (ConfigError past ``limit`` rules or for a taken id)."""
         with self._lock:
+            if len(self._states) >= limit:
+                raise ConfigError(
+                    f"max_rules={limit} rules are installed; delete some or raise the setting"
+                )
             if not isinstance(rule, Rule):
                 rule = Rule.from_json(rule, default_id=f"rule-{next(self._ids)}")
             if rule.id in self._states:

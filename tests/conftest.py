@@ -27,6 +27,21 @@ from support import USER_TOKEN, AsgiCaller, Caller, Harness, LiveCaller, Serve
 pytest_plugins = ["pytester"]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reliability-full",
+        action="store_true",
+        default=False,
+        help="run tests/reliability with the long bounds of RELIABILITY.md (minutes, not seconds)",
+    )
+
+
+@pytest.fixture(scope="session")
+def reliability_full(request: pytest.FixtureRequest) -> bool:
+    """Whether the long reliability runs were asked for (--reliability-full)."""
+    return bool(request.config.getoption("--reliability-full"))
+
+
 @pytest.fixture(scope="session")
 def signing_key() -> ec.EllipticCurvePrivateKey:
     return generate_private_key()

@@ -3,6 +3,7 @@ controller.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.request
 from typing import Any
@@ -19,7 +20,7 @@ from mockserver import (
     fingerprint,
 )
 
-from support import USER_TOKEN, AsgiCaller, Harness, call_asgi
+from support import USER_TOKEN, AsgiCaller, Harness
 
 
 def admin_request(
@@ -204,56 +205,57 @@ def test_clock_control_needs_a_mock_clock(auth_headers: dict[str, str]) -> None:
 
 
 def _admin_from(
-    host: str, headers: list[tuple[bytes, bytes]] | None = None, **settings: Any
+    host: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    *,
+    client: str = "127.0.0.1",
+    **settings: Any,
 ) -> int:
+    """The status of GET /_mock/config arriving on ``host`` from ``client``."""
     app = create_app(**settings)
-    import asyncio
+    messages: list[Any] = []
 
-    scope_headers = headers or []
-    reply = call_asgi(app, "GET", "/_mock/config", scope_headers)
-    if host != "127.0.0.1":
-        # call_asgi binds to loopback; rebuild the call with another server address
-        messages: list[Any] = []
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b"", "more_body": False}
 
-        async def receive() -> Any:
-            return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(message: Any) -> None:
+        messages.append(message)
 
-        async def send(message: Any) -> None:
-            messages.append(message)
-
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": "/_mock/config",
-            "raw_path": b"/_mock/config",
-            "query_string": b"",
-            "root_path": "",
-            "headers": scope_headers,
-            "client": ("198.51.100.7", 5000),
-            "server": (host, 8080),
-        }
-        asyncio.run(app(scope, receive, send))
-        return int(messages[0]["status"])
-    return reply.status
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/_mock/config",
+        "raw_path": b"/_mock/config",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers or [],
+        "client": (client, 5000),
+        "server": (host, 8080),
+    }
+    asyncio.run(app(scope, receive, send))
+    return int(messages[0]["status"])
 
 
-def test_admin_api_is_closed_on_non_loopback_addresses_without_a_token() -> None:
+def test_admin_api_answers_loopback_only_without_a_token() -> None:
     assert _admin_from("127.0.0.1") == 200
-    assert _admin_from("192.0.2.10") == 403
-    assert _admin_from("::1") == 200
+    assert _admin_from("::1", client="::1") == 200
+    # a dual-stack socket (--host ::) sees IPv4 loopback clients as ::ffff:127.0.0.1
+    assert _admin_from("::ffff:127.0.0.1", client="::ffff:127.0.0.1") == 200
+    assert _admin_from("192.0.2.10") == 403  # listening on a public address
+    assert _admin_from("127.0.0.1", client="198.51.100.7") == 403  # another machine
+    forwarded = [(b"x-forwarded-for", b"198.51.100.7")]
+    assert _admin_from("127.0.0.1", forwarded) == 403  # a proxy on this machine
 
 
 def test_admin_token_protects_everywhere_when_set() -> None:
     token = "s3cret-admin-token"
     header = [(b"x-mock-admin-token", token.encode())]
-    assert _admin_from("192.0.2.10", header, admin_token=token) == 200
-    assert (
-        _admin_from("192.0.2.10", [(b"x-mock-admin-token", b"wrong-token-xx")], admin_token=token)
-        == 403
-    )
+    assert _admin_from("192.0.2.10", header, client="198.51.100.7", admin_token=token) == 200
+    wrong = [(b"x-mock-admin-token", b"wrong-token-xx")]
+    assert _admin_from("192.0.2.10", wrong, admin_token=token) == 403
     assert _admin_from("127.0.0.1", admin_token=token) == 403
 
 
