@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
+
 from .app import MockApp, create_app
 from .client import AdminClient, AdminError
 from .clock import ManualClock, MockClock
@@ -23,6 +25,11 @@ from .redaction import fingerprint
 from .rules import Rule
 from .server import LiveServer
 from .tokens import generate_private_key, mint_developer_token, public_key_pem
+
+try:
+    __version__ = _metadata.version("apple-music-mock")
+except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree that is not installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "RESOURCE_TYPES",

@@ -5,6 +5,7 @@ document."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from starlette.applications import Starlette
@@ -12,16 +13,20 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from .admin import ADMIN_ROUTES, error_response
 from .clock import Clock
 from .config import Settings
 from .controller import MockController
 from .errors import AppleError
+from .redaction import redact_target
 from .schemas import load_schemas
 
 __all__ = ["MockApp", "create_app"]
+
+
+access = logging.getLogger("apple_music_mock.access")
 
 
 class MockApp(Starlette):
@@ -31,8 +36,38 @@ class MockApp(Starlette):
     mock: MockController
     openapi: bytes
     """The OpenAPI document served at ``/openapi.json``."""
+    access_log = False
+    """Log every request at INFO on ``apple_music_mock.access``, credentials redacted."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.access_log and scope["type"] == "http":
+            await self._logged(scope, receive, send)
+            return
+        await self._serve(scope, receive, send)
+
+    async def _logged(self, scope: Scope, receive: Receive, send: Send) -> None:
+        status = 0
+
+        async def observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._serve(scope, receive, observed)
+        finally:
+            client = scope.get("client")
+            access.info(
+                '%s - "%s %s HTTP/%s" %s',
+                f"{client[0]}:{client[1]}" if client else "-",
+                scope["method"],
+                redact_target(scope["path"], scope["query_string"]),
+                scope.get("http_version", "1.1"),
+                status or "-",
+            )
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
             if not path.startswith("/_mock/") and path != "/openapi.json":

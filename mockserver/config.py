@@ -213,7 +213,26 @@ def _validate(data: Mapping[str, Any]) -> None:
     hint = ""
     if "enum" in schema:
         hint = f"; allowed values: {', '.join(map(json.dumps, schema['enum']))}"
-    raise ConfigError(f"invalid setting {name!r}{where}: {error.message}{hint}")
+    message = error.message
+    if name in _SECRET_SETTINGS:  # never echo a key or a token back
+        if error.validator in ("minLength", "maxLength", "type"):
+            message = f"fails the {error.validator} {error.validator_value!r} check"
+        else:
+            expected = schema.get("description", "a valid value").split(".")[0]
+            message = f"not valid here; expected: {expected}"
+    raise ConfigError(f"invalid setting {name!r}{where}: {message}{hint}")
+
+
+#: Settings whose values are keys or tokens: their errors never show the value.
+_SECRET_SETTINGS = frozenset(
+    {
+        "developer_keys",
+        "admin_token",
+        "known_user_tokens",
+        "revoked_user_tokens",
+        "unsubscribed_user_tokens",
+    }
+)
 
 
 def validate_rule(data: Mapping[str, Any]) -> None:

@@ -161,6 +161,8 @@ class Pipeline:
             exchange.status = reply.status
             self.journal.append(exchange)
             recorded = True
+            if reply.status >= 400 and log.isEnabledFor(logging.INFO):
+                _log_refusal(exchange)
             await reply.send(send)
         except TransportFault:
             raise  # the in-process form of a scripted fault: journaled below
@@ -324,6 +326,22 @@ class Pipeline:
                 status, [*headers, (b"content-length", str(len(content)).encode())], content
             )
         return error_reply(default_error(status))
+
+
+def _log_refusal(exchange: Exchange) -> None:
+    """Why a request was refused, at INFO (reasons and details name no credential)."""
+    why = exchange.reason or exchange.detail or ""
+    if exchange.reason and exchange.detail:
+        why = f"{exchange.reason}; {exchange.detail}"
+    log.info(
+        "#%d %s %s -> %d %s%s",
+        exchange.seq,
+        exchange.method,
+        exchange.path,
+        exchange.status,
+        exchange.code or "",
+        f": {why}" if why else "",
+    )
 
 
 async def _client_stays(seconds: float, receive: Receive) -> bool:

@@ -14,6 +14,7 @@ __all__ = [
     "is_secret_header",
     "redact",
     "redact_bytes",
+    "redact_target",
 ]
 
 #: A header whose lower-case name contains one of these carries a credential:
@@ -61,6 +62,26 @@ def redact_bytes(value: bytes) -> bytes:
     if space and scheme.isalpha() and len(scheme) <= 10:
         return b"%s [redacted: %d characters]" % (scheme, len(rest))
     return b"[redacted: %d characters]" % len(value)
+
+
+def redact_target(path: str, query: bytes) -> str:
+    """A request target fit for a log: the user token in an admin library path and the
+    values of credential-named query parameters (``user_token=``...) redacted.
+
+    >>> redact_target("/_mock/library/alice-token", b"user_token=alice&limit=5")
+    '/_mock/library/[redacted]?user_token=[redacted]&limit=5'
+    """
+    if path.startswith("/_mock/library/"):
+        path = "/_mock/library/[redacted]"
+    if not query:
+        return path
+    pieces = []
+    for piece in query.decode("latin-1").split("&"):
+        name, equals, _ = piece.partition("=")
+        if equals and any(marker in name.lower() for marker in SECRET_MARKERS):
+            piece = f"{name}=[redacted]"
+        pieces.append(piece)
+    return f"{path}?{'&'.join(pieces)}"
 
 
 def fingerprint(token: str | None) -> str | None:

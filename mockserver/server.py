@@ -1,18 +1,48 @@
-"""Run the fake on uvicorn: in a background thread (tests) or in the foreground (the CLI)."""
+"""Run the fake on uvicorn — in a background thread (tests) or in the foreground (the CLI) —
+with its connection limits: at most ``max_connections`` open, request headers within
+``header_timeout_seconds``, a graceful shutdown bounded by ``shutdown_timeout_seconds``."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+import resource
 import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["LiveServer", "ReadyServer", "bind_socket", "uvicorn_config", "write_port_file"]
+from .config import Settings
+
+__all__ = [
+    "LiveServer",
+    "ReadyServer",
+    "bind_socket",
+    "guarded_protocol",
+    "is_loopback_host",
+    "uvicorn_config",
+    "write_port_file",
+]
+
+log = logging.getLogger("apple_music_mock")
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether binding ``host`` keeps the fake on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        import ipaddress
+
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
@@ -38,10 +68,100 @@ def write_port_file(path: Path, port: int) -> None:
     os.replace(partial, path)
 
 
+def _base_protocol(http: str) -> type[asyncio.Protocol]:
+    if http == "h11":
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        return H11Protocol
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:
+        if http == "httptools":
+            raise
+        return _base_protocol("h11")
+    return HttpToolsProtocol
+
+
+def guarded_protocol(
+    *, max_connections: int, header_timeout: float, http: str = "auto"
+) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol (``h11``, ``httptools`` or ``auto``) with the fake's limits:
+    a connection past ``max_connections`` is closed at once, and one that has not sent a
+    request's headers within ``header_timeout`` seconds (after connecting, or after its last
+    answer) is closed."""
+    base: Any = _base_protocol(http)
+
+    class Guarded(base):  # type: ignore[misc]  # uvicorn's protocols are untyped here
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            super().connection_made(transport)
+            if len(self.connections) > max_connections:
+                transport.abort()
+                return
+            self._arm_header_timer()
+
+        def _arm_header_timer(self) -> None:
+            waiting_for = self.cycle
+            self._header_timer = self.loop.call_later(
+                header_timeout, self._headers_too_slow, waiting_for
+            )
+
+        def _headers_too_slow(self, waiting_for: object) -> None:
+            if self.cycle is waiting_for and not self.transport.is_closing():
+                self.transport.close()  # no new request's headers arrived in time
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm_header_timer()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            timer = getattr(self, "_header_timer", None)
+            if timer is not None:
+                timer.cancel()
+            super().connection_lost(exc)
+
+    Guarded.__name__ = f"Guarded{base.__name__}"
+    return Guarded
+
+
+def _settings_of(app: ASGIApp) -> Settings:
+    mock = getattr(app, "mock", None)
+    return mock.settings if mock is not None else Settings()
+
+
+def _enough_file_descriptors(wanted: int) -> None:
+    """Raise the soft open-files limit to fit ``wanted`` connections (plus what the process
+    itself holds), or warn that connections will be refused earlier."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + 64
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            target = soft
+        if target < needed:
+            log.warning(
+                "max_connections=%d but only %d file descriptors are allowed (ulimit -n): "
+                "connections past about %d will fail",
+                wanted,
+                target,
+                target - 64,
+            )
+
+
 def uvicorn_config(
-    app: ASGIApp, *, log_level: str = "warning", access_log: bool = False
+    app: ASGIApp,
+    *,
+    log_level: str = "warning",
+    access_log: bool = False,
+    http: str = "auto",
+    loop: str = "auto",
 ) -> uvicorn.Config:
-    """uvicorn settings for the fake: quiet by default, fastest available loop and parser."""
+    """uvicorn settings for the fake: quiet, with the limits of its settings. (The fake
+    writes its own access log, with credentials redacted, so uvicorn's stays off.)"""
+    settings = _settings_of(app)
+    _enough_file_descriptors(settings.max_connections)
     return uvicorn.Config(
         app,
         log_level=log_level,
@@ -49,6 +169,14 @@ def uvicorn_config(
         lifespan="off",
         server_header=False,
         date_header=True,
+        http=guarded_protocol(
+            max_connections=settings.max_connections,
+            header_timeout=settings.header_timeout_seconds,
+            http=http,
+        ),
+        loop=loop,
+        timeout_keep_alive=max(1, round(settings.header_timeout_seconds)),
+        timeout_graceful_shutdown=round(settings.shutdown_timeout_seconds),
     )
 
 
@@ -77,6 +205,8 @@ class LiveServer:
     def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
         self.host = host
+        if not is_loopback_host(host):
+            log.warning("LiveServer on %s: reachable from other machines", host)
         self._socket = bind_socket(host, port)
         self.port: int = self._socket.getsockname()[1]
         self._ready = threading.Event()

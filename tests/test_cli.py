@@ -70,7 +70,7 @@ class Served:
 @pytest.fixture
 def key_file(tmp_path: Path) -> Path:
     path = tmp_path / "key.pem"
-    assert run("token", "--key", str(path)).returncode == 0
+    assert run("token", "--key", str(path), "--create").returncode == 0
     return path
 
 
@@ -85,7 +85,7 @@ def test_serve_prints_url_answers_health_and_stops_cleanly_on_sigterm(
     served: Served, tmp_path: Path
 ) -> None:
     assert request(served.port, "GET", "/_mock/health") == (200, b'{"status":"ok"}')
-    token = run("token", "--key", str(tmp_path / "k.pem")).stdout.strip()
+    token = run("token", "--key", str(tmp_path / "k.pem"), "--create").stdout.strip()
     headers = {"Authorization": f"Bearer {token}", "Music-User-Token": "u"}
     assert request(served.port, "POST", "/v1/me/library?ids[songs]=1564531202", headers)[0] == 202
     code, out, err = served.stop(signal.SIGTERM)
@@ -105,7 +105,7 @@ def test_developer_key_turns_on_signature_verification(tmp_path: Path, key_file:
     server = Served(tmp_path, "--developer-key", str(key_file))
     try:
         good = run("token", "--key", str(key_file)).stdout.strip()
-        other = run("token", "--key", str(tmp_path / "other.pem")).stdout.strip()
+        other = run("token", "--key", str(tmp_path / "other.pem"), "--create").stdout.strip()
         target = "/v1/me/library?ids[albums]=1577502911"
         assert (
             request(
@@ -159,13 +159,18 @@ def test_config_file_is_applied(tmp_path: Path) -> None:
         (["serve", "--config", "missing.toml"], "cannot read config file"),
         (["serve", "--developer-key", "missing.pem"], "cannot read developer key"),
         (["token", "--team-id", "short"], "--team-id 'short' must be exactly 10 characters"),
-        (["token", "--lifetime", "0"], "lifetime=0 must be > 0"),
+        (["token", "--lifetime", "0"], "--lifetime 0 must be between 1 and 15777000"),
+        (["token", "--lifetime", "15777001"], "between 1 and 15777000 seconds"),
+        (["token", "--key", "typo.pem"], "no key file 'typo.pem' (give --create"),
+        (["serve", "--port-file", "no/such/dir/port"], "the directory 'no/such/dir' does not"),
+        (["serve", "--developer-key", "notakey.txt"], "not a PEM public or private key"),
         ([], "the following arguments are required: command"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
+    (tmp_path / "notakey.txt").write_text("just some text, PRIVATE-PART")
     result = run(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
@@ -224,3 +229,78 @@ def test_console_script_is_installed() -> None:
     )
     assert result.returncode == 0
     assert "token" in result.stdout
+
+
+def test_a_key_file_error_never_shows_its_content(tmp_path: Path) -> None:
+    (tmp_path / "jwk.json").write_text('{"kty": "EC", "crv": "P-384", "d": "PRIVATE-PART"}')
+    (tmp_path / "bad.pem").write_text("-----BEGIN PRIVATE KEY-----\nPRIVATE-PART\n")
+    for name in ("jwk.json", "bad.pem"):
+        result = run("serve", "--developer-key", name, cwd=tmp_path)
+        assert result.returncode == 2
+        assert "PRIVATE-PART" not in result.stderr + result.stdout, result.stderr
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from mockserver import __version__
+
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"apple-music-mock {__version__}"
+
+
+def test_token_help_shows_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["token", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: 3600)" in out
+    assert "(default: MOCKTEAM01)" in out
+
+
+def test_banner_says_what_is_verified_and_the_port_file_goes_away(
+    tmp_path: Path, key_file: Path
+) -> None:
+    stale = tmp_path / "stale-port"
+    stale.write_text("1\n")
+    server = Served(tmp_path, "--developer-key", str(key_file))
+    port_file = server.port_file
+    code, out, _ = server.stop()
+    assert code == 0
+    assert "developer tokens: signatures verified; admin API: loopback only" in out
+    assert not port_file.exists()
+    plain = Served(tmp_path)
+    _, out, _ = plain.stop()
+    assert "signatures NOT verified" in out
+
+
+def test_refusals_are_logged_at_info_with_their_reason_never_the_token(tmp_path: Path) -> None:
+    server = Served(tmp_path, "--log-level", "info", "--access-log")
+    token = "Bearer not-a-jwt-SECRET"
+    request(server.port, "POST", "/v1/me/library?ids[songs]=1", {"Authorization": token})
+    request(server.port, "GET", "/_mock/journal?user_token=SECRET-USER")
+    _, _, err = server.stop()
+    assert "POST /v1/me/library -> 401 : structure" in err
+    assert '"GET /_mock/journal?user_token=[redacted] HTTP/1.1" 200' in err
+    assert "SECRET" not in err
+
+
+def test_access_log_works_at_the_default_level(tmp_path: Path) -> None:
+    server = Served(tmp_path, "--access-log")
+    request(server.port, "GET", "/_mock/health")
+    _, _, err = server.stop()
+    assert '"GET /_mock/health HTTP/1.1" 200' in err
+
+
+def test_a_non_loopback_bind_warns(tmp_path: Path) -> None:
+    port_file = tmp_path / "port"
+    process = subprocess.Popen(
+        [*COMMAND, "serve", "--host", "0.0.0.0", "--port", "0", "--port-file", str(port_file)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while not port_file.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=15)
+    assert "WARNING: serving on 0.0.0.0: reachable from other machines" in err
