@@ -287,8 +287,22 @@ _TABLE: list[tuple[str, Handler, list[str]]] = [
     ("/clock", put_clock, ["PUT"]),
 ]
 
-#: Routes for ``Mount("/_mock", routes=ADMIN_ROUTES)`` in an app whose ``mock`` is the
+
+def _route(path: str, handlers: dict[str, Handler]) -> Route:
+    """One route per path, so a 405's ``Allow`` lists every method the path serves."""
+    guarded = {method: _guarded(handler) for method, handler in handlers.items()}
+
+    async def endpoint(request: Request) -> Response:
+        return await guarded[request.method if request.method != "HEAD" else "GET"](request)
+
+    return Route(path, endpoint, methods=list(handlers))
+
+
+_BY_PATH: dict[str, dict[str, Handler]] = {}
+for _path, _handler, _methods in _TABLE:
+    for _method in _methods:
+        _BY_PATH.setdefault(_path, {})[_method] = _handler
+
+#: Routes for ``Mount("/_mock", app=Router(ADMIN_ROUTES))`` in an app whose ``mock`` is the
 #: controller.
-ADMIN_ROUTES = [
-    Route(path, _guarded(handler), methods=methods) for path, handler, methods in _TABLE
-]
+ADMIN_ROUTES = [_route(path, handlers) for path, handlers in _BY_PATH.items()]
