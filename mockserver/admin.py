@@ -144,10 +144,21 @@ def _json(data: Any, status: int = 200) -> Response:
     return JSONResponse(data, status_code=status, headers={"content-type": JSON_CONTENT_TYPE})
 
 
-def _public_config(mock: MockController) -> dict[str, Any]:
-    config = mock.settings.to_mapping()
+def _public_config(mock: MockController, namespace: str | None = None) -> dict[str, Any]:
+    config = mock.settings_for(namespace).to_mapping()
     config.pop("admin_token")
     return config
+
+
+def _namespace(request: Request) -> str | None:
+    """The ``namespace`` query parameter (a Music-User-Token): one user's share of the fake."""
+    values = request.query_params.getlist("namespace")
+    unknown = sorted(set(request.query_params) - {"namespace"})
+    if unknown:
+        raise ConfigError(f"unknown query parameter {unknown[0]!r} (only 'namespace' is allowed)")
+    if len(values) > 1 or (values and not values[0]):
+        raise ConfigError("'namespace' must be given once, as a non-empty Music-User-Token")
+    return values[0] if values else None
 
 
 async def health(request: Request, mock: MockController) -> Response:
@@ -155,21 +166,36 @@ async def health(request: Request, mock: MockController) -> Response:
 
 
 async def get_config(request: Request, mock: MockController) -> Response:
-    return _json(_public_config(mock))
+    return _json(_public_config(mock, _namespace(request)))
 
 
 async def change_config(request: Request, mock: MockController) -> Response:
+    namespace = _namespace(request)
     data = await _body(request)
     if not isinstance(data, dict):
         raise ConfigError("the config body must be an object of settings")
     if "admin_token" in data:
         raise ConfigError("admin_token cannot be changed through the admin API")
+    if namespace is not None:
+        if request.method == "PUT":
+            await anyio.to_thread.run_sync(lambda: mock.configure(data, namespace=namespace))
+        else:
+            await anyio.to_thread.run_sync(lambda: mock.configure(namespace=namespace, **data))
+        return _json(_public_config(mock, namespace))
     base = {} if request.method == "PUT" else _public_config(mock)
     if request.method == "PATCH" and "rules" not in data:
         base.pop("rules")
     merged = {**base, **data, "admin_token": mock.settings.admin_token}
     await anyio.to_thread.run_sync(mock.configure, merged)
     return _json(_public_config(mock))
+
+
+async def trust_key(request: Request, mock: MockController) -> Response:
+    data = await _body(request, "trustKey")
+    added = await anyio.to_thread.run_sync(mock.trust_developer_key, data["key"])
+    return _json(
+        {"added": added, "trusted": len(mock.settings.developer_keys)}, 201 if added else 200
+    )
 
 
 async def list_rules(request: Request, mock: MockController) -> Response:
@@ -273,6 +299,7 @@ _TABLE: list[tuple[str, Handler, list[str]]] = [
     ("/health", health, ["GET"]),
     ("/config", get_config, ["GET"]),
     ("/config", change_config, ["PUT", "PATCH"]),
+    ("/keys", trust_key, ["POST"]),
     ("/rules", list_rules, ["GET"]),
     ("/rules", add_rule, ["POST"]),
     ("/rules", delete_rules, ["DELETE"]),

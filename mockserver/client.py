@@ -92,16 +92,28 @@ class AdminClient:
     def settings(self) -> Settings:
         return Settings.from_mapping(self._call("GET", "/config"), source="server config")
 
+    def settings_for(self, namespace: str | None = None) -> Settings:
+        data = self._call("GET", "/config", query={"namespace": namespace})
+        return Settings.from_mapping(data, source="server config")
+
     def configure(
-        self, settings: Settings | Mapping[str, Any] | None = None, **changes: Any
+        self,
+        settings: Settings | Mapping[str, Any] | None = None,
+        *,
+        namespace: str | None = None,
+        **changes: Any,
     ) -> Settings:
+        query = {"namespace": namespace}
         if settings is None:
-            data = self._call("PATCH", "/config", changes)
+            data = self._call("PATCH", "/config", _jsonable(changes), query)
         else:
             mapping = settings.to_mapping() if isinstance(settings, Settings) else dict(settings)
             mapping.pop("admin_token", None)
-            data = self._call("PUT", "/config", mapping)
+            data = self._call("PUT", "/config", mapping, query)
         return Settings.from_mapping(data, source="server config")
+
+    def trust_developer_key(self, key: str | Mapping[str, Any]) -> bool:
+        return bool(self._call("POST", "/keys", {"key": key})["added"])
 
     # --- rules -----------------------------------------------------------------------------
 
@@ -167,3 +179,11 @@ class AdminClient:
 
     def real_time(self) -> dict[str, Any]:
         return dict(self._call("PUT", "/clock", {"real": True}))
+
+
+def _jsonable(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Setting changes as JSON can carry them (sets become sorted lists)."""
+    return {
+        name: sorted(value) if isinstance(value, (set, frozenset)) else value
+        for name, value in changes.items()
+    }

@@ -19,7 +19,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["DEFAULT_LANGUAGES", "Settings", "check_finite", "load_config", "validate_rule"]
+__all__ = [
+    "DEFAULT_LANGUAGES",
+    "SERVER_WIDE",
+    "Settings",
+    "check_finite",
+    "load_config",
+    "validate_rule",
+]
 
 CheckName = Literal["developer_token", "user_token", "subscription", "query"]
 
@@ -117,6 +124,18 @@ class Settings:
             except (TypeError, ValueError) as error:
                 raise ConfigError(f"invalid setting {item.name!r}: {error}") from None
         return result
+
+    def changes_from(self, base: Settings) -> dict[str, Any]:
+        """The fields whose values differ from ``base``'s, with this object's values.
+
+        >>> Settings(seed=3).changes_from(Settings())
+        {'seed': 3}
+        """
+        return {
+            item.name: getattr(self, item.name)
+            for item in dataclasses.fields(self)
+            if getattr(self, item.name) != getattr(base, item.name)
+        }
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied (validated like the constructor)."""
@@ -222,6 +241,26 @@ def _validate(data: Mapping[str, Any]) -> None:
             message = f"not valid here; expected: {expected}"
     raise ConfigError(f"invalid setting {name!r}{where}: {message}{hint}")
 
+
+#: Settings of the whole server, which one namespace (a Music-User-Token's share of a shared
+#: server) cannot change: its bounds, its admin guard and the rules (scripted per namespace
+#: with ``add_rule`` instead).
+SERVER_WIDE = frozenset(
+    {
+        "rules",
+        "journal_size",
+        "journal_max_bytes",
+        "max_users",
+        "max_library_items",
+        "max_rules",
+        "admin_max_body_bytes",
+        "max_connections",
+        "header_timeout_seconds",
+        "shutdown_timeout_seconds",
+        "admin_token",
+        "token_cache_size",
+    }
+)
 
 #: Settings whose values are keys or tokens: their errors never show the value.
 _SECRET_SETTINGS = frozenset(

@@ -35,11 +35,24 @@ class MockControl(Protocol):
         """The settings in force."""
         ...
 
+    def settings_for(self, namespace: str | None = None) -> Settings:
+        """The settings requests with this Music-User-Token are served with."""
+        ...
+
     def configure(
-        self, settings: Settings | Mapping[str, Any] | None = None, **changes: Any
+        self,
+        settings: Settings | Mapping[str, Any] | None = None,
+        *,
+        namespace: str | None = None,
+        **changes: Any,
     ) -> Settings:
         """Replace the settings (``settings``) or change some (``changes``); returns the new
-        settings. Invalid settings raise ConfigError and change nothing."""
+        settings. Invalid settings raise ConfigError and change nothing. With ``namespace``
+        (a Music-User-Token) only that user's requests see the change."""
+        ...
+
+    def trust_developer_key(self, key: str | Mapping[str, Any]) -> bool:
+        """Trust one more developer-token signing key; False when it was trusted already."""
         ...
 
     def add_rule(self, rule: Rule | Mapping[str, Any] | None = None, **fields: Any) -> Rule:

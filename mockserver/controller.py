@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .clock import Clock, MockClock
-from .config import Settings
+from .config import SERVER_WIDE, Settings
 from .control import LibrarySnapshot
 from .errors import ConfigError
 from .journal import Journal, JournalEntry, JournalFilters
@@ -49,7 +49,12 @@ class MockController:
         self.journal = Journal(settings.journal_size, max_bytes=settings.journal_max_bytes)
         self.rules = RuleBook()
         self._schemas = load_schemas()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        #: Namespace (Music-User-Token) -> its setting changes and its pipeline; the dict of
+        #: pipelines is shared with every pipeline, which serves a namespaced request with
+        #: the namespace's own.
+        self._overrides: dict[str, dict[str, Any]] = {}
+        self._namespaces: dict[str, Pipeline] = {}
         self.pipeline = self._build(settings, limiter=None)
         self.rules.install(RuleBook.build(settings.rules, limit=settings.max_rules))
 
@@ -68,6 +73,7 @@ class MockController:
             library=self.library,
             rules=self.rules,
             limiter=limiter,
+            namespaces=self._namespaces,
         )
 
     # --- configuration ---------------------------------------------------------------------
@@ -76,13 +82,30 @@ class MockController:
     def settings(self) -> Settings:
         return self.pipeline.settings
 
+    def settings_for(self, namespace: str | None = None) -> Settings:
+        """The settings a request with this Music-User-Token is served with."""
+        if namespace is not None:
+            pipeline = self._namespaces.get(namespace)
+            if pipeline is not None:
+                return pipeline.settings
+        return self.settings
+
     def configure(
-        self, settings: Settings | Mapping[str, Any] | None = None, **changes: Any
+        self,
+        settings: Settings | Mapping[str, Any] | None = None,
+        *,
+        namespace: str | None = None,
+        **changes: Any,
     ) -> Settings:
         """Replace the settings (``settings``) or change some (``changes``).
 
         Live rules are kept unless ``rules`` is given; the library and journal are kept.
+        With ``namespace`` (a Music-User-Token), the change applies to that user's requests
+        only — what a test on a shared server does — and cannot touch :data:`SERVER_WIDE`
+        settings; :meth:`reset` of the namespace (or of everything) undoes it.
         """
+        if namespace is not None:
+            return self._configure_namespace(namespace, settings, changes)
         if isinstance(settings, Mapping):
             new = Settings.from_mapping(settings, source="settings")
             replace_rules = "rules" in settings
@@ -92,13 +115,67 @@ class MockController:
             replace_rules = settings is not None or "rules" in changes
         with self._lock:
             pipeline = self._build(new, limiter=self.pipeline.limiter)
+            namespaced = {
+                name: self._build(new.replace(**overrides), limiter=None)
+                for name, overrides in self._overrides.items()
+            }
             rules = RuleBook.build(new.rules, limit=new.max_rules) if replace_rules else None
             # Everything below is already valid and cannot fail.
             self.journal.resize(new.journal_size, new.journal_max_bytes)
             if rules is not None:
                 self.rules.install(rules)
+            self._namespaces.update(namespaced)
             self.pipeline = pipeline
         return new
+
+    def _configure_namespace(
+        self,
+        namespace: str,
+        settings: Settings | Mapping[str, Any] | None,
+        changes: Mapping[str, Any],
+    ) -> Settings:
+        if not isinstance(namespace, str) or not namespace:
+            raise ConfigError("a namespace is a non-empty Music-User-Token")
+        with self._lock:
+            base = self.settings
+            if isinstance(settings, Mapping):
+                full = {**settings, "admin_token": base.admin_token}
+                new = Settings.from_mapping(full, source="settings")
+            elif settings is not None:
+                new = settings.replace(admin_token=base.admin_token)
+            else:
+                new = self.settings_for(namespace).replace(**changes)
+            overrides = new.changes_from(base)
+            server_wide = sorted(SERVER_WIDE.intersection(overrides))
+            if server_wide:
+                raise ConfigError(
+                    f"setting {server_wide[0]!r} is server-wide: it cannot differ for one "
+                    "namespace (configure it without a namespace)"
+                )
+            if not overrides:
+                self._overrides.pop(namespace, None)
+                self._namespaces.pop(namespace, None)
+                return new
+            if namespace not in self._overrides and len(self._overrides) >= base.max_users:
+                raise ConfigError(
+                    f"{base.max_users} namespaces already have their own settings "
+                    "(the limit is the setting 'max_users')"
+                )
+            pipeline = self._build(new, limiter=None)
+            self._overrides[namespace] = overrides
+            self._namespaces[namespace] = pipeline
+        return new
+
+    def trust_developer_key(self, key: str | Mapping[str, Any]) -> bool:
+        """Trust one more developer-token signing key (PEM or JWK of an EC P-256 public
+        key) from now on; False when it was trusted already. The pytest plugin registers its
+        session key this way with a server started elsewhere."""
+        with self._lock:
+            keys = self.settings.developer_keys
+            if key in keys:
+                return False
+            self.configure(developer_keys=[*keys, key])
+        return True
 
     # --- rules -----------------------------------------------------------------------------
 
@@ -125,10 +202,16 @@ class MockController:
         """Everything back to the configured start, or only one Music-User-Token's rules,
         library and journal entries (so parallel workers sharing a server keep theirs)."""
         if namespace is not None:
+            with self._lock:
+                self._overrides.pop(namespace, None)
+                self._namespaces.pop(namespace, None)
             self.rules.remove_namespace(namespace)
             self.library.reset(namespace)
             self.journal.clear(namespace)
             return
+        with self._lock:
+            self._overrides.clear()
+            self._namespaces.clear()
         self.rules.install(RuleBook.build(self.settings.rules, limit=self.settings.max_rules))
         self.library.reset()
         self.journal.clear()

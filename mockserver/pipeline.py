@@ -56,6 +56,7 @@ CLIENT_GONE = 499
 
 _ROUTER = Router(LIBRARY_ENDPOINTS)
 _NO_PARAMS: Mapping[str, str] = MappingProxyType({})
+_NO_NAMESPACES: Mapping[str, Pipeline] = MappingProxyType({})
 
 
 class Call:
@@ -100,8 +101,10 @@ class Pipeline:
         library: LibraryStore,
         rules: RuleBook,
         limiter: RateLimiter | None,
+        namespaces: Mapping[str, Pipeline] = _NO_NAMESPACES,
     ) -> None:
         self.settings = settings
+        self.namespaces = namespaces
         self.clock = clock
         self.journal = journal
         self.sequence = journal.sequence
@@ -145,19 +148,22 @@ class Pipeline:
             raw_path = scope.get("raw_path") or exchange.path.encode()
             length = len(raw_path) + (len(query) + 1 if query else 0)
             call = Call(exchange, read_headers(exchange.headers), Query(query))
-            exchange.user = call.user_token
-            if length > self.max_target_length:
-                detail = f"Request target is {length} bytes; the limit is {self.max_target_length}"
+            user = exchange.user = call.user_token
+            # A namespace with settings of its own (a test on a shared server) is served by
+            # its own pipeline over the same state.
+            serving = self.namespaces.get(user, self) if self.namespaces and user else self
+            if length > serving.max_target_length:
+                kept = serving.max_target_length
+                detail = f"Request target is {length} bytes; the limit is {kept}"
                 reply = call.fail(AppleError(414, "41400", detail))
-                kept = self.max_target_length  # the journal keeps a bounded copy
                 exchange.query = query[:kept] + b"...[%d more bytes]" % (len(query) - kept)
             elif len(self.rules):
-                scripted = await self._scripted(call, receive, send)
+                scripted = await serving._scripted(call, receive, send)
                 if scripted is None:  # a fault broke the connection, or the client left
                     return
                 reply = scripted
             else:
-                reply = self.decide(call, exchange.method)
+                reply = serving.decide(call, exchange.method)
             exchange.status = reply.status
             self.journal.append(exchange)
             recorded = True

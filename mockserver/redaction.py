@@ -66,7 +66,8 @@ def redact_bytes(value: bytes) -> bytes:
 
 def redact_target(path: str, query: bytes) -> str:
     """A request target fit for a log: the user token in an admin library path and the
-    values of credential-named query parameters (``user_token=``...) redacted.
+    values of credential-named query parameters (``user_token=``, ``namespace=``...)
+    redacted.
 
     >>> redact_target("/_mock/library/alice-token", b"user_token=alice&limit=5")
     '/_mock/library/[redacted]?user_token=[redacted]&limit=5'
@@ -78,7 +79,8 @@ def redact_target(path: str, query: bytes) -> str:
     pieces = []
     for piece in query.decode("latin-1").split("&"):
         name, equals, _ = piece.partition("=")
-        if equals and any(marker in name.lower() for marker in SECRET_MARKERS):
+        lowered = name.lower()
+        if equals and (lowered == "namespace" or any(m in lowered for m in SECRET_MARKERS)):
             piece = f"{name}=[redacted]"
         pieces.append(piece)
     return f"{path}?{'&'.join(pieces)}"

@@ -63,15 +63,36 @@ class AppleMusicMock:
 
     @property
     def settings(self) -> Settings:
-        return self.control.settings
+        """The settings this test's requests are served with."""
+        return self.settings_for(self.user_token if self.scoped else None)
+
+    def settings_for(self, namespace: str | None = None) -> Settings:
+        return self.control.settings_for(namespace)
 
     def configure(
-        self, settings: Settings | Mapping[str, Any] | None = None, **changes: Any
+        self,
+        settings: Settings | Mapping[str, Any] | None = None,
+        *,
+        namespace: str | None = None,
+        **changes: Any,
     ) -> Settings:
-        """Change settings for this test; they are restored when the test ends."""
+        """Change settings for this test; they are restored when the test ends.
+
+        On a shared server (``scoped``) the change applies to this test's namespace — the
+        requests carrying its Music-User-Token — so parallel workers never see it.
+        """
+        if self.scoped:
+            return self.control.configure(
+                settings, namespace=namespace or self.user_token, **changes
+            )
+        if namespace is not None:
+            return self.control.configure(settings, namespace=namespace, **changes)
         if self._base_settings is None:
             self._base_settings = self.control.settings
         return self.control.configure(settings, **changes)
+
+    def trust_developer_key(self, key: str | Mapping[str, Any]) -> bool:
+        return self.control.trust_developer_key(key)
 
     def add_rule(self, rule: Rule | Mapping[str, Any] | None = None, **fields: Any) -> Rule:
         """Add a scripted rule (see :meth:`MockController.add_rule`); scoped to this test's

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .extras import MissingExtraError
+from .seal import AppleHostSeal
 from .session import AppleMusicServer, AppleMusicSession, SessionError
 
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ __all__: list[str] = []
 
 _SESSION_KEY = pytest.StashKey[AppleMusicSession]()
 _HANDLE_KEY = pytest.StashKey["AppleMusicMock"]()
+_SEAL_KEY = pytest.StashKey[AppleHostSeal]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,7 +51,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="settings file (.toml/.json) for the in-process fake",
     )
+    group.addoption(
+        "--apple-music-admin-token",
+        dest="apple_music_admin_token",
+        default=None,
+        help="admin token of the server at --apple-music-url (default: the "
+        "apple_music_admin_token ini value, else $APPLE_MUSIC_MOCK_ADMIN_TOKEN)",
+    )
     parser.addini("apple_music_url", "default for --apple-music-url", default=None)
+    parser.addini("apple_music_admin_token", "default for --apple-music-admin-token", default=None)
     parser.addini(
         "apple_music_strict", "default for --apple-music-strict", type="bool", default=False
     )
@@ -66,7 +77,19 @@ def _session(config: pytest.Config) -> AppleMusicSession:
     if config_file is not None and not Path(config_file).is_file():
         raise pytest.UsageError(f"--apple-music-config: no such file: {config_file}")
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return AppleMusicSession(url=url, strict=bool(strict), config_file=config_file, worker=worker)
+    admin_token = (
+        config.getoption("apple_music_admin_token")
+        or config.getini("apple_music_admin_token")
+        or os.environ.get("APPLE_MUSIC_MOCK_ADMIN_TOKEN")
+        or None
+    )
+    return AppleMusicSession(
+        url=url,
+        strict=bool(strict),
+        config_file=config_file,
+        worker=worker,
+        admin_token=admin_token,
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -76,6 +99,14 @@ def pytest_configure(config: pytest.Config) -> None:
         "of mockserver.Settings, e.g. @pytest.mark.apple_music(repeated_keys='reject')",
     )
     config.stash[_SESSION_KEY] = _session(config)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Options that cannot work fail here, once, rather than in every test."""
+    try:
+        session.config.stash[_SESSION_KEY].check()
+    except SessionError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -117,8 +148,21 @@ def apple_music(request: pytest.FixtureRequest) -> Iterator[AppleMusicMock]:
         except ConfigError as error:
             raise pytest.UsageError(f"@pytest.mark.apple_music: {error}") from None
     request.node.stash[_HANDLE_KEY] = handle
-    yield handle
+    with AppleHostSeal() as seal:
+        request.node.stash[_SEAL_KEY] = seal
+        yield handle
     handle.reset()
+
+
+@pytest.fixture(scope="session")
+def apple_music_session(request: pytest.FixtureRequest) -> Iterator[AppleMusicSession]:
+    """The session's fake, for tests that cannot take function-scoped fixtures (Hypothesis
+    ``@given``): ``with apple_music_session.fresh() as mock:`` gives a handle with a fresh
+    state for one example, ``apple_music_session.respx()`` the in-process route. Apple's
+    hosts are sealed for the whole session once it is used."""
+    session = _use(request)
+    with AppleHostSeal():
+        yield session
 
 
 @pytest.fixture
@@ -145,7 +189,15 @@ def apple_music_respx(
 ) -> Iterator[AppleMusicRespx]:
     """Routes every request to https://api.music.apple.com (and the web player's host) to
     the fake through respx: httpx clients with hard-coded URLs work, sync and async."""
-    with _use(request).respx() as mocked:
+    try:
+        route = _use(request).respx()
+    except MissingExtraError as error:
+        missing = str(error)
+    else:
+        missing = ""
+    if missing:
+        pytest.fail(missing, pytrace=False)
+    with route as mocked:
         yield mocked
 
 
@@ -195,4 +247,13 @@ def pytest_runtest_makereport(
             lines.append("(call apple_music.expect_contract_violations() if the test means to)")
             report.longrepr = "\n".join(lines)
     if report.failed:
-        report.sections.append(("apple-music-mock", handle.report()))
+        text = handle.report()
+        seal = item.stash.get(_SEAL_KEY, None)
+        if seal is not None and seal.attempts:
+            hosts = ", ".join(sorted(set(seal.attempts)))
+            text += (
+                f"\n{len(seal.attempts)} connection attempt(s) to {hosts} were refused: the "
+                "client went around the fake (use apple_music_respx for httpx, or point the "
+                "client at apple_music_server.url)"
+            )
+        report.sections.append(("apple-music-mock", text))

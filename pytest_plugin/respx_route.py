@@ -17,16 +17,18 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-import httpx
-import respx
-from respx.mocks import HTTPXMocker
-
 from mockserver import MockApp, TransportFault
 
-__all__ = ["APPLE_HOSTS", "AppleMusicRespx"]
+from .extras import missing_extra
+from .seal import APPLE_HOSTS
 
-#: The API host and the web player's host: the fake serves both.
-APPLE_HOSTS = ("api.music.apple.com", "amp-api.music.apple.com")
+try:
+    import httpx
+    import respx
+except ImportError as _error:
+    raise missing_extra(_error, "apple_music_respx (the respx route)") from None
+
+__all__ = ["APPLE_HOSTS", "AppleMusicRespx"]
 
 T = TypeVar("T")
 
@@ -75,17 +77,6 @@ class _Portal:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()
-
-
-_local = threading.local()
-
-
-def _run_here(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run ``coroutine`` on this thread (which runs no event loop) with a loop kept for it."""
-    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = _local.loop = asyncio.new_event_loop()
-    return loop.run_until_complete(coroutine)
 
 
 async def _asgi(app: MockApp, request: httpx.Request) -> httpx.Response:
@@ -154,11 +145,12 @@ class AppleMusicRespx:
         self.app = app
         self.forward_to = forward_to.rstrip("/") if forward_to else None
         self.router = _Router(assert_all_called=False, assert_all_mocked=True)
-        hosts = "|".join(re.escape(host) for host in APPLE_HOSTS)
+        hosts = "|".join(re.escape(host) for host in sorted(APPLE_HOSTS))
         self.route = self.router.route(host__regex=f"^(?:{hosts})$")
         self.route.side_effect = self._side_effect
         self.router.route().side_effect = self._elsewhere
         self._portal: _Portal | None = None
+        self._loops: dict[int, asyncio.AbstractEventLoop] = {}
         self._lock = threading.Lock()
         self._sync_forward: httpx.HTTPTransport | None = None
         self._async_forward: httpx.AsyncHTTPTransport | None = None
@@ -166,7 +158,8 @@ class AppleMusicRespx:
     def _elsewhere(self, request: httpx.Request) -> httpx.Request | None:
         """Another host: leave it to the routers set up after this one (a test's own
         ``respx_mock``); pass it through when there is none."""
-        routers = HTTPXMocker.routers
+        mocker = self.router.Mocker  # the patching mocker the router registered with
+        routers = mocker.routers if mocker is not None else []
         later = routers[routers.index(self.router) + 1 :] if self.router in routers else []
         return None if later else request
 
@@ -178,11 +171,21 @@ class AppleMusicRespx:
         except RuntimeError:  # a plain sync caller: serve it right here
             if self.forward_to is not None:
                 return self._forward_sync(request)
-            return _run_here(self._answer(request))
+            return self._run_here(self._answer(request))
         with self._lock:  # a sync client inside async code: its loop must not be blocked on
             if self._portal is None:
                 self._portal = _Portal()
         return self._portal.call(self._answer(request))
+
+    def _run_here(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on this thread (which runs no event loop), on a loop kept for
+        this thread until the route closes."""
+        thread = threading.get_ident()
+        loop = self._loops.get(thread)
+        if loop is None:
+            with self._lock:
+                loop = self._loops[thread] = asyncio.new_event_loop()
+        return loop.run_until_complete(coroutine)
 
     async def _answer(self, request: httpx.Request) -> httpx.Response:
         if self.forward_to is not None:
@@ -228,6 +231,11 @@ class AppleMusicRespx:
         if self._portal is not None:
             self._portal.close()
             self._portal = None
+        with self._lock:
+            loops, self._loops = list(self._loops.values()), {}
+        for loop in loops:
+            if not loop.is_running():
+                loop.close()
         if self._sync_forward is not None:
             self._sync_forward.close()
             self._sync_forward = None

@@ -3,6 +3,8 @@ external server; importable and usable without pytest."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -49,8 +51,10 @@ class AppleMusicSession:
         strict: bool = False,
         config_file: str | None = None,
         worker: str = "main",
+        admin_token: str | None = None,
     ) -> None:
         self.url = url.rstrip("/") if url else None
+        self.admin_token = admin_token
         self.strict = strict
         self.config_file = config_file
         self.worker = worker
@@ -115,14 +119,61 @@ class AppleMusicSession:
         if self.url is None:
             return self.app.mock
         if self._admin is None:
-            from mockserver import AdminClient
+            from mockserver import AdminClient, AdminError
 
-            self._admin = AdminClient(self.url)
-            if not self._admin.health():
+            admin = AdminClient(self.url, admin_token=self.admin_token)
+            try:  # the same trust as in process: the session's tokens verify there too
+                admin.trust_developer_key(self.tokens.public_key_pem)
+            except OSError as error:
                 raise SessionError(
-                    f"--apple-music-url: no apple-music-mock answers at {self.url}/_mock/health"
-                )
+                    f"--apple-music-url: no apple-music-mock answers at {self.url}: {error}"
+                ) from None
+            except AdminError as error:
+                hint = ""
+                if error.status == 403 and not self.admin_token:
+                    hint = (
+                        " (give --apple-music-admin-token, the apple_music_admin_token ini "
+                        "value or APPLE_MUSIC_MOCK_ADMIN_TOKEN)"
+                    )
+                raise SessionError(
+                    f"--apple-music-url: the admin API at {self.url} refused the plugin: "
+                    f"{error}{hint}"
+                ) from None
+            except (ValueError, KeyError, TypeError) as error:
+                raise SessionError(
+                    f"--apple-music-url: {self.url} does not answer like apple-music-mock: {error}"
+                ) from None
+            self._admin = admin
         return self._admin
+
+    def check(self) -> None:
+        """Fail once, at session start, on options that cannot work: an external server
+        that does not answer or refuses the admin token, a settings file that is invalid."""
+        if self.url is not None:
+            self.control  # noqa: B018  # connects, checks health, registers the session key
+        elif self.config_file is not None:
+            from mockserver import ConfigError, load_config
+
+            try:
+                load_config(self.config_file)
+            except ConfigError as error:
+                raise SessionError(f"--apple-music-config: {error}") from None
+
+    @contextmanager
+    def fresh(self) -> Iterator[AppleMusicMock]:
+        """A handle with a state of its own for one block: for Hypothesis, one per example
+        (``@given`` tests take no function-scoped fixture, so the health check passes)::
+
+            @given(ids=id_groups())
+            def test_adds(apple_music_session, ids):
+                with apple_music_session.fresh() as mock, apple_music_session.respx():
+                    ...
+        """
+        handle = self.handle()
+        try:
+            yield handle
+        finally:
+            handle.reset()
 
     def handle(self) -> AppleMusicMock:
         from .handle import AppleMusicMock

@@ -20,7 +20,7 @@ from mockserver import (
     fingerprint,
 )
 
-from support import USER_TOKEN, AsgiCaller, Harness
+from support import SONGS, USER_TOKEN, AsgiCaller, Harness
 
 
 def admin_request(
@@ -182,6 +182,61 @@ def test_namespace_reset_keeps_other_users(harness: Harness) -> None:
     assert control.get_library("alice")["songs"] == []
     assert [i["catalog_id"] for i in control.get_library("bob")["songs"]] == ["2"]
     assert {e.user for e in control.journal_entries()} == {fingerprint("bob")}
+
+
+def test_namespace_settings_apply_to_that_user_only(harness: Harness) -> None:
+    control, dup = harness.control, "/v1/me/library?ids[songs]=1&ids[songs]=2"
+    alice, bob = {"Music-User-Token": "alice"}, {"Music-User-Token": "bob"}
+    assert control.configure(namespace="alice", repeated_keys="reject").repeated_keys == "reject"
+    assert harness.call(dup, headers=alice).status == 400
+    assert harness.call(dup, headers=bob).status == 202
+    assert control.settings_for("alice").repeated_keys == "reject"
+    assert control.settings.repeated_keys == control.settings_for("bob").repeated_keys == "merge"
+    with pytest.raises(ConfigError, match="'journal_size' is server-wide"):
+        control.configure(namespace="alice", journal_size=5)
+    control.configure(seed=7)  # a server-wide change keeps the namespace's own settings
+    assert (control.settings_for("alice").seed, control.settings_for("alice").repeated_keys) == (
+        7,
+        "reject",
+    )
+    control.reset(namespace="alice")
+    assert harness.call(dup, headers=alice).status == 202
+    control.configure(namespace="bob", wrong_shape_ids="reject")
+    control.reset()
+    assert control.settings_for("bob").wrong_shape_ids == "ignore"
+
+
+def test_namespace_settings_over_http_are_validated(harness: Harness) -> None:
+    status, body = admin_request(harness, "PATCH", "/config?namespace=alice", b'{"seed": NaN}')
+    assert status == 400
+    status, body = admin_request(harness, "PATCH", "/config?namespace=", b'{"seed": 1}')
+    assert (status, body["errors"][0]["detail"]) == (
+        400,
+        "'namespace' must be given once, as a non-empty Music-User-Token",
+    )
+    status, body = admin_request(harness, "GET", "/config?user=alice")
+    assert status == 400
+    status, body = admin_request(harness, "PUT", "/config?namespace=alice", b'{"seed": 4}')
+    assert (status, body["seed"]) == (200, 4)
+    assert harness.mock.settings.seed == 0
+
+
+def test_trusted_keys_turn_signature_checks_on(
+    harness: Harness, signing_key: Any, auth_headers: dict[str, str]
+) -> None:
+    from mockserver.tokens import generate_private_key, mint_developer_token, public_key_pem
+
+    other = mint_developer_token(generate_private_key())
+    stranger = {**auth_headers, "Authorization": f"Bearer {other}"}
+    assert harness.call(SONGS, headers=stranger).status == 202  # no key: structure only
+    assert harness.control.trust_developer_key(public_key_pem(signing_key)) is True
+    assert harness.control.trust_developer_key(public_key_pem(signing_key)) is False
+    assert len(harness.control.settings.developer_keys) == 1
+    assert harness.call(SONGS).status == 202
+    assert harness.call(SONGS, headers=stranger).status == 401
+    status, body = admin_request(harness, "POST", "/keys", b'{"key": "not a key"}')
+    assert status == 400
+    assert "not a key" not in json.dumps(body)  # key material is never echoed
 
 
 def test_clock_control(harness: Harness) -> None:

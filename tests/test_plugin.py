@@ -322,13 +322,24 @@ def test_external_server_mode_with_two_workers(
     assert admin.journal_count() == 0
 
 
-def test_external_server_must_answer(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile("def test_x(apple_music):\n    pass\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", "--apple-music-url=http://127.0.0.1:9")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(
-        ["*no apple-music-mock answers at http://127.0.0.1:9/_mock/health*"]
+def test_external_server_must_answer_once_at_session_start(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        "import pytest\n@pytest.mark.parametrize('n', range(50))\n"
+        "def test_x(apple_music, n):\n    pass\n"
     )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--apple-music-url=http://127.0.0.1:9")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if "no apple-music-mock answers" in line]
+    assert len(errors) == 1
+    assert errors[0].startswith("ERROR: --apple-music-url: no apple-music-mock answers at")
+
+
+def test_a_bad_settings_file_is_one_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", settings="repeated_keys = 'sometimes'\n")
+    pytester.makepyfile("def test_x(apple_music):\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--apple-music-config=settings.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --apple-music-config: *invalid setting 'repeated_keys'*"])
 
 
 def test_a_run_without_the_fixtures_imports_nothing_of_the_fake(pytester: pytest.Pytester) -> None:
@@ -344,3 +355,35 @@ def test_a_run_without_the_fixtures_imports_nothing_of_the_fake(pytester: pytest
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["apple-music-mock: in-process fake*"])
+
+
+def test_hypothesis_examples_get_a_fresh_state_without_suppressed_health_checks(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+        from hypothesis import given, settings
+
+        from pytest_plugin.strategies import id_groups
+
+        SEEN = []
+
+        @settings(max_examples=25, deadline=None)
+        @given(ids=id_groups())
+        def test_add_then_read_back(apple_music_session, ids):
+            with apple_music_session.fresh() as mock, apple_music_session.respx():
+                assert mock.journal_entries() == []
+                assert all(not items for items in mock.get_library().values())
+                query = "&".join(f"ids[{t}]={','.join(v)}" for t, v in ids.items())
+                reply = httpx.post(f"https://api.music.apple.com/v1/me/library?{query}", headers=mock.headers)
+                assert reply.status_code == 202
+                mock.assert_requests(1, status=202)
+                SEEN.append(mock.user_token)
+
+        def test_every_example_had_its_own_namespace():
+            assert len(SEEN) == len(set(SEEN)) > 1
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)

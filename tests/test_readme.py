@@ -48,7 +48,7 @@ def test_python_blocks_run(index: int) -> None:
 def test_pytest_blocks_pass_under_the_plugin(pytester: pytest.Pytester) -> None:
     (block,) = blocks("python test")
     pytester.makepyfile(test_readme_example=block)
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=5)
 
 
 def test_toml_block_is_a_valid_config() -> None:

@@ -8,6 +8,13 @@ extra parameters, and no misbehaviour.
 
 from __future__ import annotations
 
+from ..extras import missing_extra
+
+try:
+    import hypothesis  # noqa: F401  # checked first: one clear error instead of a deep one
+except ImportError as _error:
+    raise missing_extra(_error, "pytest_plugin.strategies") from None
+
 from .behaviours import Behaviour, behaviours
 from .ids import catalog_ids, id_groups, library_ids, malformed_ids
 from .queries import (

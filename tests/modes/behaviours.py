@@ -1,0 +1,96 @@
+"""One set of behaviour tests, written only against the README's fixtures, that
+``tests/test_plugin_modes.py`` runs in every mode: in process, against the per-session
+server and against an external server, each under ``-n 2``. Not collected on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import requests
+
+from pytest_plugin import AppleMusicMock, TokenFactory
+
+Post = Callable[..., Any]
+
+
+@pytest.fixture(params=["respx", "server"])
+def post(request: pytest.FixtureRequest, apple_music: AppleMusicMock) -> Post:
+    """POST to the fake the two ways a client reaches it: httpx with Apple's URL through
+    ``apple_music_respx``, or requests against ``apple_music_server.url``."""
+    if request.param == "respx":
+        request.getfixturevalue("apple_music_respx")
+
+        def send(path: str, **kwargs: Any) -> Any:
+            return httpx.post("https://api.music.apple.com" + path, timeout=10, **kwargs)
+
+    else:
+        server = request.getfixturevalue("apple_music_server")
+
+        def send(path: str, **kwargs: Any) -> Any:
+            return requests.post(server.url + path, timeout=10, **kwargs)
+
+    return send
+
+
+def test_add_is_accepted_and_recorded(
+    post: Post, apple_music: AppleMusicMock, developer_token: str, music_user_token: str
+) -> None:
+    headers = {"Authorization": f"Bearer {developer_token}", "Music-User-Token": music_user_token}
+    reply = post("/v1/me/library?ids[songs]=1441164738,1441164739", headers=headers)
+    assert reply.status_code == 202
+    apple_music.assert_added(songs=["1441164738", "1441164739"], exactly=True)
+    [entry] = apple_music.requests()
+    assert (entry.method, entry.status) == ("POST", 202)
+
+
+def test_a_token_signed_by_an_untrusted_key_is_refused(
+    post: Post, apple_music_tokens: TokenFactory, music_user_token: str
+) -> None:
+    headers = {
+        "Authorization": f"Bearer {apple_music_tokens.revoked()}",
+        "Music-User-Token": music_user_token,
+    }
+    assert post("/v1/me/library?ids[songs]=1", headers=headers).status_code == 401
+
+
+def test_a_missing_user_token_is_refused(post: Post, developer_token: str) -> None:
+    reply = post(
+        "/v1/me/library?ids[songs]=1", headers={"Authorization": f"Bearer {developer_token}"}
+    )
+    assert reply.status_code == 403
+
+
+@pytest.mark.parametrize("n", range(6))
+@pytest.mark.apple_music(repeated_keys="reject")
+def test_marker_settings_apply_to_this_test(
+    post: Post, apple_music: AppleMusicMock, n: int
+) -> None:
+    assert apple_music.settings.repeated_keys == "reject"
+    reply = post("/v1/me/library?ids[songs]=1&ids[songs]=2", headers=apple_music.headers)
+    assert reply.status_code == 400
+    assert reply.json()["errors"][0]["source"]["parameter"] == "ids[songs]"
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_other_tests_keep_the_defaults(post: Post, apple_music: AppleMusicMock, n: int) -> None:
+    assert apple_music.settings.repeated_keys == "merge"
+    reply = post("/v1/me/library?ids[songs]=1&ids[songs]=2", headers=apple_music.headers)
+    assert reply.status_code == 202
+    apple_music.assert_added(songs=["1", "2"], exactly=True)
+
+
+def test_scripted_failures_then_normal_answers(post: Post, apple_music: AppleMusicMock) -> None:
+    apple_music.fail_next(503)
+    first = post("/v1/me/library?ids[albums]=7", headers=apple_music.headers)
+    second = post("/v1/me/library?ids[albums]=7", headers=apple_music.headers)
+    assert (first.status_code, second.status_code) == (503, 202)
+    assert [e.status for e in apple_music.requests()] == [503, 202]
+
+
+def test_library_state_is_per_test(post: Post, apple_music: AppleMusicMock) -> None:
+    apple_music.put_library(None, {"songs": ["5"]})
+    post("/v1/me/library?ids[songs]=6", headers=apple_music.headers)
+    assert apple_music.library("songs") == ["5", "6"]
