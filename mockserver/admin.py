@@ -227,8 +227,11 @@ async def reset(request: Request, mock: MockController) -> Response:
     data = {} if data is None else data
     validator = load_schemas().validator("admin.schema.json#/$defs/reset")
     if not validator.is_valid(data):
-        raise ConfigError('reset takes {} or {"namespace": "<music user token>"}')
-    mock.reset(data.get("namespace"))
+        raise ConfigError(
+            'reset takes {} or {"namespace": "<music user token>"}, optionally with '
+            '"keep_journal": true'
+        )
+    mock.reset(data.get("namespace"), keep_journal=data.get("keep_journal", False))
     return Response(status_code=204)
 
 

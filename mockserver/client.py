@@ -141,8 +141,11 @@ class AdminClient:
 
     # --- state -----------------------------------------------------------------------------
 
-    def reset(self, namespace: str | None = None) -> None:
-        self._call("POST", "/reset", {} if namespace is None else {"namespace": namespace})
+    def reset(self, namespace: str | None = None, *, keep_journal: bool = False) -> None:
+        body: dict[str, Any] = {} if namespace is None else {"namespace": namespace}
+        if keep_journal:
+            body["keep_journal"] = True
+        self._call("POST", "/reset", body)
 
     def journal_entries(self, **filters: Unpack[JournalFilters]) -> list[JournalEntry]:
         data = self._call("GET", "/journal", query=filters)

@@ -67,9 +67,10 @@ class MockControl(Protocol):
         """Remove a rule; False when there was none with that id."""
         ...
 
-    def reset(self, namespace: str | None = None) -> None:
+    def reset(self, namespace: str | None = None, *, keep_journal: bool = False) -> None:
         """Back to the configured start: everything, or one Music-User-Token's rules,
-        library and journal entries."""
+        library, settings and journal entries (``keep_journal``: all but its journal
+        entries, which a CI run may still want to read)."""
         ...
 
     def journal_entries(self, **filters: Unpack[JournalFilters]) -> list[JournalEntry]:

@@ -198,23 +198,27 @@ class MockController:
 
     # --- state -----------------------------------------------------------------------------
 
-    def reset(self, namespace: str | None = None) -> None:
+    def reset(self, namespace: str | None = None, *, keep_journal: bool = False) -> None:
         """Everything back to the configured start, or only one Music-User-Token's rules,
-        library and journal entries (so parallel workers sharing a server keep theirs)."""
+        library, settings and journal entries (so parallel workers sharing a server keep
+        theirs). ``keep_journal`` keeps the journal entries (a CI run reads a failed test's
+        requests after the suite)."""
         if namespace is not None:
             with self._lock:
                 self._overrides.pop(namespace, None)
                 self._namespaces.pop(namespace, None)
             self.rules.remove_namespace(namespace)
             self.library.reset(namespace)
-            self.journal.clear(namespace)
+            if not keep_journal:
+                self.journal.clear(namespace)
             return
         with self._lock:
             self._overrides.clear()
             self._namespaces.clear()
         self.rules.install(RuleBook.build(self.settings.rules, limit=self.settings.max_rules))
         self.library.reset()
-        self.journal.clear()
+        if not keep_journal:
+            self.journal.clear()
         limiter = self.pipeline.limiter
         if limiter is not None:
             limiter.reset()

@@ -256,14 +256,14 @@ class AppleMusicMock:
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    def reset(self, namespace: str | None = None) -> None:
+    def reset(self, namespace: str | None = None, *, keep_journal: bool = False) -> None:
         """Undo this test: its rules, library, journal and settings changes (or reset the
-        namespace of another user token)."""
+        namespace of another user token); ``keep_journal`` leaves its journal entries."""
         if namespace is not None and namespace != self.user_token:
-            self.control.reset(namespace)
+            self.control.reset(namespace, keep_journal=keep_journal)
             return
         if self._base_settings is not None:
             self.control.configure(self._base_settings)
             self._base_settings = None
-        self.control.reset(self.user_token if self.scoped else None)
+        self.control.reset(self.user_token if self.scoped else None, keep_journal=keep_journal)
         self._since = self._last_seq()

@@ -26,6 +26,7 @@ __all__: list[str] = []
 _SESSION_KEY = pytest.StashKey[AppleMusicSession]()
 _HANDLE_KEY = pytest.StashKey["AppleMusicMock"]()
 _SEAL_KEY = pytest.StashKey[AppleHostSeal]()
+_FAILED_KEY = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -151,7 +152,10 @@ def apple_music(request: pytest.FixtureRequest) -> Iterator[AppleMusicMock]:
     with AppleHostSeal() as seal:
         request.node.stash[_SEAL_KEY] = seal
         yield handle
-    handle.reset()
+    # On a shared server a failed test's requests stay in the journal, for the CI run to
+    # save (examples/ci); everything else of the test is undone.
+    failed = request.node.stash.get(_FAILED_KEY, False)
+    handle.reset(keep_journal=failed and handle.scoped)
 
 
 @pytest.fixture(scope="session")
@@ -246,6 +250,7 @@ def pytest_runtest_makereport(
             lines += [explain(entry) for entry in violations]
             lines.append("(call apple_music.expect_contract_violations() if the test means to)")
             report.longrepr = "\n".join(lines)
+    item.stash[_FAILED_KEY] = report.failed
     if report.failed:
         text = handle.report()
         seal = item.stash.get(_SEAL_KEY, None)

@@ -132,12 +132,6 @@ def test_a_failing_suite_fails_the_job_and_leaves_the_journal(failed_run: Run) -
 
 
 @pytest.mark.live
-@pytest.mark.xfail(
-    reason="the plugin's per-test reset on an external server also deletes the failed "
-    "test's journal entries (POST /_mock/reset with its namespace), so the journal the "
-    "recipe saves after the suite no longer holds them",
-    strict=True,
-)
 def test_the_saved_journal_holds_the_failed_tests_requests(failed_run: Run) -> None:
     journal = json.loads((failed_run.work_dir.parent / "out" / "journal.json").read_text())
     assert [entry["status"] for entry in journal["entries"]] == [400]
