@@ -23,6 +23,7 @@ COPY pyproject.toml README.md LICENSE ./
 COPY schemas ./schemas
 COPY mockserver ./mockserver
 COPY pytest_plugin ./pytest_plugin
+COPY apple_music_mock_pytest.py ./
 RUN pip install . \
     && rm -rf /src \
     && useradd --create-home --uid 10001 mock

@@ -46,8 +46,10 @@ print(json.dumps({
 """
 
 
-def test_wheel_installed_in_a_fresh_venv_serves_with_its_own_schemas(tmp_path: Path) -> None:
-    wheels = tmp_path / "wheels"
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built once for this module."""
+    wheels = tmp_path_factory.mktemp("wheels")
     subprocess.run(
         [
             sys.executable,
@@ -65,7 +67,13 @@ def test_wheel_installed_in_a_fresh_venv_serves_with_its_own_schemas(tmp_path: P
         capture_output=True,
         timeout=300,
     )
-    (wheel,) = wheels.glob("apple_music_mock-*.whl")
+    (built,) = wheels.glob("apple_music_mock-*.whl")
+    return built
+
+
+def test_wheel_installed_in_a_fresh_venv_serves_with_its_own_schemas(
+    tmp_path: Path, wheel: Path
+) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         (metadata,) = (n for n in names if n.endswith(".dist-info/METADATA"))
@@ -92,6 +100,73 @@ def test_wheel_installed_in_a_fresh_venv_serves_with_its_own_schemas(tmp_path: P
     assert sorted(p.name for p in (ROOT / "schemas").glob("*.json")) == report["files"]
     assert report["ok"] == 202
     assert report["bad"] == "40004"
+
+
+def test_the_readme_fixtures_behave_alike_in_every_mode_from_the_wheel(
+    tmp_path: Path, wheel: Path
+) -> None:
+    """Issue 11's acceptance: tests/modes/behaviours.py, run from a fresh venv holding the
+    wheel, under -n 2: in process and per-session server (one run), then against an
+    external server started from that venv with --developer-key and an admin token, bound
+    to every interface."""
+    python = fresh_venv(tmp_path / "venv")
+    install(python, wheel)
+    project = tmp_path / "user-project"
+    project.mkdir()
+    (project / "test_behaviours.py").write_text(
+        (ROOT / "tests" / "modes" / "behaviours.py").read_text()
+    )
+    pytest_args = [
+        str(python),
+        "-I",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:benchmark",
+    ]
+    pytest_args += ["-n", "2", "-q", "test_behaviours.py"]
+    local = subprocess.run(pytest_args, cwd=project, capture_output=True, text=True, timeout=300)
+    assert local.returncode == 0, local.stdout[-3000:]
+    assert "34 passed" in local.stdout
+
+    key = tmp_path / "key.pem"
+    subprocess.run(
+        [str(python), "-I", "-m", "mockserver", "token", "--key", str(key), "--create"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    port_file, token = tmp_path / "port", "venv-admin-token-0123"
+    server = subprocess.Popen(
+        [
+            *(str(python), "-I", "-m", "mockserver", "serve", "--host", "0.0.0.0"),
+            *("--port", "0", "--port-file", str(port_file), "--developer-key", str(key)),
+        ],
+        env={**os.environ, "APPLE_MUSIC_MOCK_ADMIN_TOKEN": token},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists():
+            assert server.poll() is None
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{int(port_file.read_text())}"
+        external = subprocess.run(
+            [*pytest_args, f"--apple-music-url={url}", f"--apple-music-admin-token={token}"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    assert external.returncode == 0, external.stdout[-3000:]
+    assert "34 passed" in external.stdout
 
 
 def fresh_venv(env_dir: Path) -> Path:
