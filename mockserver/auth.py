@@ -24,6 +24,7 @@ __all__ = [
     "DeveloperTokenVerifier",
     "Rejection",
     "UserTokenPolicy",
+    "UserTokenSource",
     "load_developer_keys",
 ]
 
@@ -303,3 +304,38 @@ class UserTokenPolicy:
                 message_for_display="Insufficient Privileges",
             )
         return None
+
+
+class UserTokenSource:
+    """Which request header carries the user token (setting ``user_token_headers``): per
+    host (the ``Host`` header without its port; ``*`` for any other), the first present
+    header of those listed.
+
+    >>> source = UserTokenSource({"*": ["music-user-token"]})
+    >>> source.find({"music-user-token": "u"})
+    ('u', 'music-user-token')
+    """
+
+    def __init__(self, by_host: Mapping[str, Sequence[str]]) -> None:
+        hosts = {host: tuple(names) for host, names in by_host.items()}
+        self.default = hosts.pop("*")
+        self.by_host = hosts
+
+    def find(self, headers: Mapping[str, str]) -> tuple[str, str] | None:
+        names = self.default
+        if self.by_host:
+            host = headers.get("host")
+            if host is not None:
+                names = self.by_host.get(_hostname(host), names)
+        for name in names:
+            value = headers.get(name)
+            if value is not None:
+                return value, name
+        return None
+
+
+def _hostname(host: str) -> str:
+    """The name of a Host header, lower case, without its port."""
+    if host.startswith("["):
+        return host[: host.find("]") + 1].lower()
+    return host.partition(":")[0].lower()

@@ -94,6 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="log every request (credentials redacted), whatever --log-level",
     )
     serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a local CA and a certificate for localhost, 127.0.0.1, "
+        "api.music.apple.com and amp-api.music.apple.com, made in --tls-dir on first use",
+    )
+    serve.add_argument(
+        "--tls-dir",
+        type=Path,
+        default=Path("apple-music-mock-tls"),
+        help="where --tls keeps ca.pem (trust this), cert.pem and key.pem",
+    )
+    serve.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
+    serve.add_argument("--tls-key", type=Path, help="the private key of --tls-cert (PEM)")
+    serve.add_argument(
         "--http",
         default="auto",
         choices=["auto", "httptools", "h11"],
@@ -197,6 +211,7 @@ def _serve(args: argparse.Namespace) -> int:
     admin_token = os.environ.get(ADMIN_TOKEN_ENV)
     if admin_token:
         settings = settings.replace(admin_token=admin_token)
+    tls = _tls_files(args)
     app = create_app(settings)
     app.access_log = args.access_log
     with _port_file(args.port_file):
@@ -206,7 +221,7 @@ def _serve(args: argparse.Namespace) -> int:
             _fail(f"cannot bind {args.host}:{args.port}: {error.strerror or error}")
         port = sock.getsockname()[1]
         host = f"[{args.host}]" if ":" in args.host else args.host
-        url = f"http://{host}:{port}"
+        url = f"{'https' if tls else 'http'}://{host}:{port}"
         if not is_loopback_host(args.host):
             log.warning(
                 "serving on %s: reachable from other machines%s",
@@ -222,13 +237,20 @@ def _serve(args: argparse.Namespace) -> int:
         def ready() -> None:
             if args.port_file:
                 write_port_file(args.port_file, port)
+            trust = f"; clients trust {tls[0]}" if tls and tls[0] else ""
             print(
                 f"apple-music-mock {_version()} serving on {url} (POST {url}/v1/me/library); "
-                f"developer tokens: {verified}; admin API: {admin}",
+                f"developer tokens: {verified}; admin API: {admin}{trust}",
                 flush=True,
             )
 
-        config = uvicorn_config(app, log_level=args.log_level, http=args.http, loop=args.loop)
+        config = uvicorn_config(
+            app,
+            log_level=args.log_level,
+            http=args.http,
+            loop=args.loop,
+            tls=(tls[1], tls[2]) if tls else None,
+        )
         server = ReadyServer(config, ready)
         # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal; these
         # handlers turn that into a normal exit instead of death by signal.
@@ -239,6 +261,30 @@ def _serve(args: argparse.Namespace) -> int:
         gc.freeze()
         server.run(sockets=[sock])
     return 0
+
+
+def _tls_files(args: argparse.Namespace) -> tuple[Path | None, Path, Path] | None:
+    """(CA file or None, certificate, key) when serving HTTPS, else None."""
+    if (args.tls_cert is None) != (args.tls_key is None):
+        _fail("--tls-cert and --tls-key go together")
+    if args.tls_cert is not None:
+        if args.tls:
+            _fail("give --tls (a local CA) or --tls-cert/--tls-key (your own), not both")
+        for flag, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
+            if not path.is_file():
+                _fail(f"{flag} {path}: no such file")
+        return None, args.tls_cert, args.tls_key
+    if not args.tls:
+        return None
+    from .tls import ensure_tls_files
+
+    try:
+        files, made = ensure_tls_files(args.tls_dir)
+    except OSError as error:
+        _fail(f"--tls-dir {args.tls_dir}: {error.strerror or error}")
+    if made:
+        print(f"apple-music-mock: made a local CA in {args.tls_dir}", file=sys.stderr, flush=True)
+    return files.ca.resolve(), files.cert, files.key
 
 
 def _exit_cleanly(signum: int, frame: object) -> NoReturn:

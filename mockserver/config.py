@@ -21,6 +21,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = [
     "DEFAULT_LANGUAGES",
+    "DEFAULT_USER_TOKEN_HEADERS",
     "SERVER_WIDE",
     "Settings",
     "check_finite",
@@ -34,6 +35,13 @@ CheckName = Literal["developer_token", "user_token", "subscription", "query"]
 DEFAULT_LANGUAGES: Mapping[str, Mapping[str, Any]] = {
     "us": {"default": "en-US", "supported": ["en-US", "es-MX", "ar", "ru", "zh-Hans-CN"]},
     "jp": {"default": "ja", "supported": ["ja", "en-US"]},
+}
+
+
+#: Host -> the headers that carry the user token there ("*": any other host).
+DEFAULT_USER_TOKEN_HEADERS: Mapping[str, Sequence[str]] = {
+    "*": ("music-user-token",),
+    "amp-api.music.apple.com": ("music-user-token", "media-user-token"),
 }
 
 
@@ -59,6 +67,19 @@ class Settings:
     unauthorized_body: Literal["empty", "errors"] = "empty"
     method_not_allowed_body: Literal["errors", "empty"] = "errors"
     success_content_type: bool = True
+    cors_allowed_origins: Sequence[str] = ("*",)
+    cors_allow_methods: Sequence[str] = ("GET", "POST", "PUT", "PATCH", "DELETE")
+    cors_allow_headers: Sequence[str] = (
+        "Authorization",
+        "Music-User-Token",
+        "Media-User-Token",
+        "Content-Type",
+    )
+    cors_expose_headers: Sequence[str] = ()
+    cors_max_age: int = 86400
+    user_token_headers: Mapping[str, Sequence[str]] = field(
+        default_factory=lambda: dict(DEFAULT_USER_TOKEN_HEADERS)
+    )
     developer_keys: Sequence[str | Mapping[str, Any]] = ()
     known_user_tokens: Collection[str] | None = None
     revoked_user_tokens: Collection[str] = ()
@@ -93,6 +114,14 @@ class Settings:
                 freeze(self, name, int(value))
         _validate(self.to_mapping())
         freeze(self, "tolerated_parameters", tuple(self.tolerated_parameters))
+        for name in ("cors_allowed_origins", "cors_allow_methods", "cors_allow_headers"):
+            freeze(self, name, tuple(getattr(self, name)))
+        freeze(self, "cors_expose_headers", tuple(self.cors_expose_headers))
+        freeze(
+            self,
+            "user_token_headers",
+            {host: tuple(names) for host, names in self.user_token_headers.items()},
+        )
         freeze(self, "developer_keys", tuple(self.developer_keys))
         freeze(self, "check_order", tuple(self.check_order))
         freeze(self, "rules", tuple(json.loads(json.dumps(list(self.rules)))))
@@ -232,7 +261,9 @@ def _validate(data: Mapping[str, Any]) -> None:
     hint = ""
     if "enum" in schema:
         hint = f"; allowed values: {', '.join(map(json.dumps, schema['enum']))}"
-    message = error.message
+    message = schema_message(error)
+    if error.validator == "pattern":  # say what is expected, not the regular expression
+        message += f"; expected: {schema.get('description', 'a valid value').split('.')[0]}"
     if name in _SECRET_SETTINGS:  # never echo a key or a token back
         if error.validator in ("minLength", "maxLength", "type"):
             message = f"fails the {error.validator} {error.validator_value!r} check"
@@ -259,6 +290,7 @@ SERVER_WIDE = frozenset(
         "shutdown_timeout_seconds",
         "admin_token",
         "token_cache_size",
+        "user_token_headers",
     }
 )
 
@@ -297,7 +329,7 @@ def schema_message(error: Any) -> str:
     if error.validator == "pattern":
         return f"{shown} has characters or a form not allowed here"
     if error.validator == "not":
-        if "headers" in error.path or error.relative_schema_path[-2:-1] == ["propertyNames"]:
+        if "headers" in error.path or list(error.relative_schema_path)[-2:-1] == ["propertyNames"]:
             return f"{shown} is set by the server and cannot be scripted"
         return f"{shown} is not allowed here"
     return str(error.message)

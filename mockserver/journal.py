@@ -136,6 +136,8 @@ class Exchange:
     ignored: tuple[tuple[str, str, str], ...] = ()
     dropped: Mapping[str, Sequence[str]] | None = None
     fault: str | None = None
+    user_header: str | None = None
+    """The header that carried the user token (``music-user-token`` or ``media-user-token``)."""
 
     def row(self) -> tuple[Any, ...]:
         """The journal's copy (fields as :class:`JournalRecord`'s), tokens redacted."""
@@ -157,6 +159,7 @@ class Exchange:
             tuple(map(tuple, self.ignored)) if self.ignored else (),
             _pairs(self.dropped),
             self.fault,
+            self.user_header,
         )
 
 
@@ -182,6 +185,7 @@ class JournalEntry:
     ignored: list[dict[str, str]] = field(default_factory=list)
     dropped: Mapping[str, list[str]] = field(default_factory=dict)
     fault: str | None = None
+    user_header: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -212,6 +216,7 @@ class JournalRecord(NamedTuple):
     ignored: tuple[tuple[str, str, str], ...]
     dropped: IdPairs
     fault: str | None
+    user_header: str | None
 
     def entry(self) -> JournalEntry:
         ids = Query(self.query).ids
@@ -236,6 +241,7 @@ class JournalRecord(NamedTuple):
             ignored=[{"type": t, "id": i, "reason": r} for t, i, r in self.ignored],
             dropped=_grouped(self.dropped),
             fault=self.fault,
+            user_header=self.user_header,
         )
 
 

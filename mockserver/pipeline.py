@@ -20,9 +20,10 @@ from typing import Any
 import anyio
 from starlette.types import Receive, Scope, Send
 
-from .auth import DeveloperTokenVerifier, Rejection, UserTokenPolicy
+from .auth import DeveloperTokenVerifier, Rejection, UserTokenPolicy, UserTokenSource
 from .clock import Clock
 from .config import Settings
+from .cors import CorsPolicy
 from .endpoints import LIBRARY_ENDPOINTS
 from .errors import AppleError, default_error
 from .faults import TransportFault, perform_fault
@@ -122,7 +123,12 @@ class Pipeline:
         self.visibility_delay = settings.visibility_delay_seconds
         self.seed = settings.seed
         self.max_target_length = settings.max_target_length
+        self.cors = CorsPolicy.from_settings(settings)
         self.accepted = empty_reply(202, content_type=settings.success_content_type)
+        #: The usual answer with its CORS headers, worked out once (when they do not depend
+        #: on the request's Origin).
+        self.accepted_cors = self._with_cors(self.accepted, None) if self.cors.fixed else None
+        self.user_token_source = UserTokenSource(settings.user_token_headers)
         checks: dict[str, Callable[[Call], Reply | None]] = {
             "developer_token": self.check_developer_token,
             "user_token": self.check_user_token,
@@ -147,12 +153,15 @@ class Pipeline:
         try:
             raw_path = scope.get("raw_path") or exchange.path.encode()
             length = len(raw_path) + (len(query) + 1 if query else 0)
-            call = Call(exchange, read_headers(exchange.headers), Query(query))
-            user = exchange.user = call.user_token
+            headers = read_headers(exchange.headers)
+            call = Call(exchange, headers, Query(query))
+            user = self._user_token(call)
             # A namespace with settings of its own (a test on a shared server) is served by
             # its own pipeline over the same state.
             serving = self.namespaces.get(user, self) if self.namespaces and user else self
-            if length > serving.max_target_length:
+            if length > serving.max_target_length and exchange.method != "OPTIONS":
+                # (a preflight is answered whatever the URL: the browser must get to read
+                # the 414 of the request itself)
                 kept = serving.max_target_length
                 detail = f"Request target is {length} bytes; the limit is {kept}"
                 reply = call.fail(AppleError(414, "41400", detail))
@@ -164,6 +173,10 @@ class Pipeline:
                 reply = scripted
             else:
                 reply = serving.decide(call, exchange.method)
+            if reply is serving.accepted and serving.accepted_cors is not None:
+                reply = serving.accepted_cors
+            else:
+                reply = serving._with_cors(reply, headers.get("origin"))
             exchange.status = reply.status
             self.journal.append(exchange)
             recorded = True
@@ -180,7 +193,7 @@ class Pipeline:
             failure = AppleError(
                 500, "50000", f"apple-music-mock failed: {type(error).__name__}: {error}"
             )
-            reply = Call(exchange, {}, Query(b"")).fail(failure)
+            reply = self._with_cors(Call(exchange, {}, Query(b"")).fail(failure), None)
             exchange.status, exchange.reason = 500, "internal error"
             self.journal.append(exchange)
             recorded = True
@@ -191,6 +204,23 @@ class Pipeline:
         finally:
             if not recorded:
                 self.journal.append(exchange)
+
+    def _user_token(self, call: Call) -> str | None:
+        """The user token and the header that carried it, noted in the call and exchange."""
+        found = self.user_token_source.find(call.headers)
+        if found is None:
+            call.user_token = None
+            return None
+        value, header = found
+        exchange = call.exchange
+        exchange.user, exchange.user_header, call.user_token = value, header, value
+        return value
+
+    def _with_cors(self, reply: Reply, origin: str | None) -> Reply:
+        cors = self.cors
+        if cors.fixed is not None:
+            return Reply(reply.status, reply.headers + cors.fixed, reply.body)
+        return cors.apply(reply, origin) if cors.enabled else reply
 
     async def _scripted(self, call: Call, receive: Receive, send: Send) -> Reply | None:
         """The answer when rules are installed: a rule's, or the normal one. None when a
@@ -228,7 +258,11 @@ class Pipeline:
         )
 
     def decide(self, call: Call, method: str) -> Reply:
-        """The normal answer: routing, then the checks, then the endpoint."""
+        """The normal answer: routing, then the checks, then the endpoint (a browser's
+        preflight first: it carries no credentials)."""
+        if method == "OPTIONS" and self.cors.enabled:  # what browsers send first
+            call.exchange.reason = "preflight"
+            return self.cors.preflight(call.headers.get("origin"))
         route = self.router.find(method, call.exchange.path)
         if isinstance(route, AppleError):
             return self._unrouted(call, route)

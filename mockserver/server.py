@@ -157,9 +157,11 @@ def uvicorn_config(
     access_log: bool = False,
     http: str = "auto",
     loop: str = "auto",
+    tls: tuple[Path, Path] | None = None,
 ) -> uvicorn.Config:
-    """uvicorn settings for the fake: quiet, with the limits of its settings. (The fake
-    writes its own access log, with credentials redacted, so uvicorn's stays off.)"""
+    """uvicorn settings for the fake: quiet, with the limits of its settings, and HTTPS with
+    ``tls`` (certificate and key files). (The fake writes its own access log, with
+    credentials redacted, so uvicorn's stays off.)"""
     settings = _settings_of(app)
     _enough_file_descriptors(settings.max_connections)
     return uvicorn.Config(
@@ -177,6 +179,8 @@ def uvicorn_config(
         loop=loop,
         timeout_keep_alive=max(1, round(settings.header_timeout_seconds)),
         timeout_graceful_shutdown=round(settings.shutdown_timeout_seconds),
+        ssl_certfile=str(tls[0]) if tls else None,
+        ssl_keyfile=str(tls[1]) if tls else None,
     )
 
 

@@ -28,7 +28,10 @@ def _expected(entry: JournalEntry) -> str:
             "trusted key>"
         )
     if code == "40300":
-        return "a non-empty Music-User-Token the fake accepts"
+        return (
+            "a non-empty Music-User-Token the fake accepts (Media-User-Token counts only "
+            "where user_token_headers says so: by default on amp-api.music.apple.com)"
+        )
     if code == "40015":
         return "a user with a subscription (this one is in unsubscribed_user_tokens)"
     if code == "40004" and parameter.startswith("ids"):
@@ -56,6 +59,8 @@ def explain(entry: JournalEntry) -> str:
         line += f" (rule {entry.rule})"
     if entry.fault:
         line += f" [fault: {entry.fault}]"
+    if entry.user_header is not None and entry.user_header != "music-user-token":
+        line += f" (user token from {entry.user_header})"
     if entry.status in VIOLATION_STATUSES and entry.rule is None:
         where = f" on {entry.parameter!r}" if entry.parameter else ""
         why = entry.detail or entry.reason or ""

@@ -26,10 +26,12 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "chance",
         "redaction",
         "tokens",
+        "tls",
     ),
     "state": ("journal", "library", "rules", "rulebook", "ratelimit", "control"),
     "request": (
         "auth",
+        "cors",
         "query",
         "params",
         "faults",
