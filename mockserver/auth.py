@@ -320,8 +320,17 @@ class UserTokenSource:
         hosts = {host: tuple(names) for host, names in by_host.items()}
         self.default = hosts.pop("*")
         self.by_host = hosts
+        #: Music-User-Token comes first on every host (the default): when present it wins,
+        #: whatever the host, without looking the host up.
+        self.music_first = all(
+            names[0] == "music-user-token" for names in (self.default, *hosts.values())
+        )
 
     def find(self, headers: Mapping[str, str]) -> tuple[str, str] | None:
+        if self.music_first:
+            value = headers.get("music-user-token")
+            if value is not None:
+                return value, "music-user-token"
         names = self.default
         if self.by_host:
             host = headers.get("host")

@@ -33,7 +33,7 @@ from .params import Parameters
 from .query import QueryParser
 from .ratelimit import RATE_LIMIT_RULE, RateLimiter
 from .routing import Endpoint, Router
-from .rulebook import RuleBook
+from .rulebook import Applied, RuleBook
 from .rules import Action, RequestFacts
 from .schemas import SchemaSet
 from .wire import (
@@ -166,8 +166,10 @@ class Pipeline:
                 detail = f"Request target is {length} bytes; the limit is {kept}"
                 reply = call.fail(AppleError(414, "41400", detail))
                 exchange.query = query[:kept] + b"...[%d more bytes]" % (len(query) - kept)
-            elif len(self.rules):
-                scripted = await serving._scripted(call, receive, send)
+            elif len(self.rules) and (
+                decision := self.rules.decide(serving._facts(call), serving.seed)
+            ):
+                scripted = await serving._scripted(call, decision, receive, send)
                 if scripted is None:  # a fault broke the connection, or the client left
                     return
                 reply = scripted
@@ -222,13 +224,12 @@ class Pipeline:
             return Reply(reply.status, reply.headers + cors.fixed, reply.body)
         return cors.apply(reply, origin) if cors.enabled else reply
 
-    async def _scripted(self, call: Call, receive: Receive, send: Send) -> Reply | None:
-        """The answer when rules are installed: a rule's, or the normal one. None when a
+    async def _scripted(
+        self, call: Call, decision: Applied, receive: Receive, send: Send
+    ) -> Reply | None:
+        """The answer of the rule that applies: its own, or the normal one. None when a
         transport fault broke the connection or the client left during a delay."""
         exchange = call.exchange
-        decision = self.rules.decide(self._facts(call), self.seed)
-        if decision is None:
-            return self.decide(call, exchange.method)
         exchange.rule = decision.rule.id
         action = decision.action
         delay = action.delay_seconds(self.seed, decision.rule.id, decision.application)
