@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -92,6 +92,8 @@ def _guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return _bad(str(error))
         except _TooLarge as error:
             return error_response(AppleError(413, "41300", str(error)))
+        except ClientDisconnect:  # left while sending its body: nobody to answer
+            return Response(status_code=400)
 
     return endpoint
 
@@ -130,7 +132,10 @@ async def _body(request: Request, definition: str | None = None) -> Any:
     mock: MockController = request.app.mock
     raw = await _raw_body(request, mock.settings.admin_max_body_bytes)
     data = await anyio.to_thread.run_sync(_decode, raw)  # a large body must not stall the loop
-    check_finite(data, "body")
+    try:
+        check_finite(data, "body")
+    except RecursionError:
+        raise ConfigError("request body is not valid here: nested too deeply") from None
     if definition is not None:
         validator = load_schemas().validator(f"admin.schema.json#/$defs/{definition}")
         problem = next(iter(sorted(validator.iter_errors(data), key=lambda e: e.path)), None)

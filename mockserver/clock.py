@@ -7,7 +7,11 @@ import threading
 import time
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "ManualClock", "MockClock", "SystemClock"]
+__all__ = ["LATEST", "Clock", "ManualClock", "MockClock", "SystemClock"]
+
+
+#: The latest time the clock can show (9999-12-31T23:59:59Z): later times overflow dates.
+LATEST = 253_402_300_799
 
 
 @runtime_checkable
@@ -49,8 +53,10 @@ class MockClock:
 
     def set(self, when: float, *, frozen: bool = True) -> None:
         """Make it ``when`` now; frozen there, or running on from there."""
-        if not (isinstance(when, (int, float)) and math.isfinite(when) and when >= 0):
-            raise ValueError(f"when={when!r} must be a finite number of seconds >= 0")
+        if not (isinstance(when, (int, float)) and math.isfinite(when) and 0 <= when <= LATEST):
+            raise ValueError(
+                f"when={when!r} must be a number of seconds from 0 to {LATEST} (year 9999)"
+            )
         with self._lock:
             if frozen:
                 self._frozen_at = float(when)
@@ -61,6 +67,10 @@ class MockClock:
     def advance(self, seconds: float) -> None:
         if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds >= 0):
             raise ValueError(f"seconds={seconds!r} must be a finite number >= 0")
+        if self.now() + seconds > LATEST:
+            raise ValueError(
+                f"advancing by {seconds!r} s would pass {LATEST} (year 9999), the latest time"
+            )
         with self._lock:
             if self._frozen_at is not None:
                 self._frozen_at += seconds

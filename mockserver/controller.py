@@ -55,6 +55,7 @@ class MockController:
         #: the namespace's own.
         self._overrides: dict[str, dict[str, Any]] = {}
         self._namespaces: dict[str, Pipeline] = {}
+        self._delays: set[Any] = set()
         self.pipeline = self._build(settings, limiter=None)
         self.rules.install(RuleBook.build(settings.rules, limit=settings.max_rules))
 
@@ -74,6 +75,7 @@ class MockController:
             rules=self.rules,
             limiter=limiter,
             namespaces=self._namespaces,
+            delays=self._delays,
         )
 
     # --- configuration ---------------------------------------------------------------------
@@ -176,6 +178,15 @@ class MockController:
                 return False
             self.configure(developer_keys=[*keys, key])
         return True
+
+    def end_delays(self) -> int:
+        """Cut every scripted delay in progress short (their requests are answered at once):
+        what the server does when it stops, so a graceful shutdown never waits on them.
+        Call it on the event loop that serves the requests; returns how many were cut."""
+        scopes = list(self._delays)
+        for scope in scopes:
+            scope.cancel()
+        return len(scopes)
 
     # --- rules -----------------------------------------------------------------------------
 

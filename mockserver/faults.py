@@ -1,4 +1,5 @@
-"""Transport faults on purpose: connection reset, empty response, truncated body."""
+"""Misbehaviour on purpose: transport faults that break the connection, and scripted delays
+that end early when the client leaves (or the server stops)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import struct
 from typing import Any
 
 import anyio
-from starlette.types import Send
+from starlette.types import Receive, Send
 
 from .errors import MockServerError
 from .wire import Reply
 
-__all__ = ["TransportFault", "perform_fault"]
+__all__ = ["TransportFault", "client_stays", "perform_fault"]
 
 
 class TransportFault(MockServerError, ConnectionError):
@@ -42,8 +43,8 @@ async def perform_fault(kind: str, reply: Reply, send: Send) -> None:
     if transport is None:
         raise TransportFault(kind)
     if transport.is_closing():  # the client left already: nothing to break
-        return
-    if kind == "connection_reset":
+        pass
+    elif kind == "connection_reset":
         sock = transport.get_extra_info("socket")
         try:
             if sock is not None:
@@ -58,3 +59,19 @@ async def perform_fault(kind: str, reply: Reply, send: Send) -> None:
     # incomplete response nor tries to answer with a 500.
     for _ in range(3):
         await anyio.sleep(0)
+
+
+async def client_stays(seconds: float, receive: Receive, delays: set[Any]) -> bool:
+    """Wait ``seconds`` (cut short when the server stops: the scope is in ``delays``);
+    False as soon as the client disconnects (the request body, which the fake does not read
+    here, is drained meanwhile)."""
+    with anyio.move_on_after(seconds) as scope:
+        delays.add(scope)
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return False
+        finally:
+            delays.discard(scope)
+    return True

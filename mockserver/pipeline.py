@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-import anyio
 from starlette.types import Receive, Scope, Send
 
 from .auth import DeveloperTokenVerifier, Rejection, UserTokenPolicy, UserTokenSource
@@ -26,7 +25,7 @@ from .config import Settings
 from .cors import CorsPolicy
 from .endpoints import LIBRARY_ENDPOINTS
 from .errors import AppleError, default_error
-from .faults import TransportFault, perform_fault
+from .faults import TransportFault, client_stays, perform_fault
 from .journal import Exchange, Journal
 from .library import CatalogPolicy, LibraryStore
 from .params import Parameters
@@ -103,9 +102,13 @@ class Pipeline:
         rules: RuleBook,
         limiter: RateLimiter | None,
         namespaces: Mapping[str, Pipeline] = _NO_NAMESPACES,
+        delays: set[Any] | None = None,
     ) -> None:
         self.settings = settings
         self.namespaces = namespaces
+        #: Scripted delays in progress (their cancel scopes), shared by every pipeline of
+        #: the controller: :meth:`MockController.end_delays` cuts them short.
+        self.delays = delays if delays is not None else set()
         self.clock = clock
         self.journal = journal
         self.sequence = journal.sequence
@@ -233,7 +236,7 @@ class Pipeline:
         exchange.rule = decision.rule.id
         action = decision.action
         delay = action.delay_seconds(self.seed, decision.rule.id, decision.application)
-        if delay and not await _client_stays(delay, receive):
+        if delay and not await client_stays(delay, receive, self.delays):
             exchange.status, exchange.reason = CLIENT_GONE, "client disconnected"
             return None
         if action.fault is not None:
@@ -383,14 +386,3 @@ def _log_refusal(exchange: Exchange) -> None:
         exchange.code or "",
         f": {why}" if why else "",
     )
-
-
-async def _client_stays(seconds: float, receive: Receive) -> bool:
-    """Wait ``seconds``; False as soon as the client disconnects (the request body, which
-    the fake does not read here, is drained meanwhile)."""
-    with anyio.move_on_after(seconds):
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return False
-    return True

@@ -196,6 +196,14 @@ class ReadyServer(uvicorn.Server):
         if self.started:
             self._on_ready()
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Requests waiting in a scripted delay are answered now, so the graceful shutdown
+        # does not wait for them (or cancel them with tracebacks).
+        mock = getattr(self.config.app, "mock", None)
+        if mock is not None:
+            mock.end_delays()
+        await super().shutdown(sockets)
+
 
 class LiveServer:
     """The app served by uvicorn on loopback from a background thread.
