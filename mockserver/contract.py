@@ -41,7 +41,9 @@ class Outcome:
 
     def differences(self, other: Outcome, *, signatures: bool = False) -> list[str]:
         """What differs from ``other``, e.g. ``["status 403 != 401"]``."""
-        fields = ["status", "code", "parameter", "shape"] + (["signature"] if signatures else [])
+        fields = ["status", "code", "parameter", "shape"]
+        if signatures and self.shape == other.shape:  # keys and types, of the same kind
+            fields.append("signature")
         return [
             f"{name} {getattr(self, name)} != {getattr(other, name)}"
             for name in fields

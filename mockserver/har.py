@@ -154,9 +154,7 @@ class _Users:
         return self.known.setdefault(token, f"har-user-{len(self.known) + 1}")
 
 
-def _replay_headers(
-    exchange: Exchange, host: str, token: str, users: _Users
-) -> dict[str, str]:
+def _replay_headers(exchange: Exchange, host: str, token: str, users: _Users) -> dict[str, str]:
     headers: dict[str, str] = {"host": host}
     for name, value in exchange.headers:
         lowered = name.lower()

@@ -190,7 +190,7 @@ def urllib_send(
 ) -> tuple[int, Mapping[str, str], bytes]:
     request = urllib.request.Request(url, method=method, headers=dict(headers), data=None)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http(s) only)
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers.items()), response.read()
     except urllib.error.HTTPError as error:
         with error:

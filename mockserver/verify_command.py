@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(report_text(results, str(args.har)))
         return 1 if any(result.verdict == "drift" for result in results) else 0
-    from .verify import check_against, credentials_for, report_text as against_text
+    from .verify import check_against, credentials_for
+    from .verify import report_text as against_text
 
     url = args.against or DEFAULT_AGAINST
     developer, user = credentials_for(url)  # before any connection
