@@ -378,3 +378,35 @@ def test_live_cases_skip_with_a_clear_reason_without_credentials(
             f"{USER_TOKEN_ENV} not set (nothing was sent)*"
         ]
     )
+
+
+def test_429_is_retried_after_retry_after_then_unverifiable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockserver import Settings
+    from mockserver.verify import MAX_RETRY_AFTER, RETRIES_ON_429, check_against
+
+    waits: list[float] = []
+    monkeypatch.setattr("mockserver.verify.time.sleep", waits.append)
+    [case] = [case for case in load_cases() if case.id == "no-ids"]
+    answers = [(429, {"Retry-After": "2"}, b""), (429, {}, b"")]
+    error = b'{"errors":[{"id":"X","code":"40005","source":{"parameter":"ids"}}]}'
+
+    def send(method: str, url: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
+        assert url == "https://api.example/v1/me/library"
+        return answers.pop(0) if answers else (400, {}, error)
+
+    [result] = check_against(
+        "https://api.example", Settings(), "t", "u", pace=0.5, send=send, cases=[case]
+    )
+    assert result.verdict == "agree"
+    assert waits == [2.0, 1.0 * 2]  # Retry-After, then backing off from the pace
+
+    waits.clear()
+    huge = (429, {"retry-after": "3600"}, b"")
+    [limited] = check_against(
+        "https://api.example", Settings(), "t", "u", send=lambda *a: huge, cases=[case]
+    )
+    assert limited.verdict == "unverifiable"
+    assert "still rate limited" in limited.reason
+    assert waits == [MAX_RETRY_AFTER] * RETRIES_ON_429
