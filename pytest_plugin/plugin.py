@@ -68,6 +68,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run tests taking apple_music_live_case against the real API (credentials from "
         "APPLE_MUSIC_DEVELOPER_TOKEN and APPLE_MUSIC_USER_TOKEN); skipped without them",
     )
+    group.addoption(
+        "--apple-music-live-url",
+        dest="apple_music_live_url",
+        default=None,
+        help="where --apple-music-live sends the cases (default: https://api.music.apple.com)",
+    )
     parser.addini("apple_music_url", "default for --apple-music-url", default=None)
     parser.addini("apple_music_admin_token", "default for --apple-music-admin-token", default=None)
     parser.addini(

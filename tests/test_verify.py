@@ -410,3 +410,27 @@ def test_429_is_retried_after_retry_after_then_unverifiable(
     assert limited.verdict == "unverifiable"
     assert "still rate limited" in limited.reason
     assert waits == [MAX_RETRY_AFTER] * RETRIES_ON_429
+
+
+@pytest.mark.live
+def test_live_cases_run_against_the_given_url(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, served_differently: Served
+) -> None:
+    monkeypatch.setenv(DEVELOPER_TOKEN_ENV, mint_developer_token())
+    monkeypatch.setenv(USER_TOKEN_ENV, "live-user-secret-7")
+    pytester.makepyfile(LIVE_TEST)
+    result = pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        "--apple-music-live",
+        "--apple-music-live-url",
+        served_differently.url,
+    )
+    result.assert_outcomes(passed=len(SAFE) - 3, failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*repeated-keys drifted: fake 202 - empty, real 400 40005 errors*"
+            'repeated_keys = "reject" would match*'
+        ]
+    )
+    assert "live-user-secret-7" not in result.stdout.str()
