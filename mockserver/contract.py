@@ -7,8 +7,10 @@ ones to the real API and compares."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -119,6 +121,8 @@ class Case:
     safe: bool
     guess_setting: str | None
     guess_values: tuple[Any, ...]
+    adds: str | None = None
+    """The resource type whose ids the case adds (``{ids}`` in ``query``), else None."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Case:
@@ -126,7 +130,9 @@ class Case:
         query = request.get("query", "")
         if "pad_query_to" in request:  # a long target: wrong-shape ids, which add nothing
             query += ",x" * ((request["pad_query_to"] - len(query)) // 2 + 1)
-        guess = data.get("guess") or {}
+        guess, adds = data.get("guess") or {}, data.get("adds") or {}
+        if adds:
+            query = query.replace("{ids}", adds["example"])
         return cls(
             id=data["id"],
             description=data["description"],
@@ -145,7 +151,16 @@ class Case:
             safe=data["safe"],
             guess_setting=guess.get("setting"),
             guess_values=tuple(guess.get("values", ())),
+            adds=adds.get("type"),
         )
+
+    def with_ids(self, ids: str) -> Case:
+        """This adding case with the user's ids (comma-separated) in place of the example."""
+        assert self.adds is not None
+        query = re.sub(
+            rf"ids\[{re.escape(self.adds)}\]=[^&]*", f"ids[{self.adds}]={ids}", self.query
+        )
+        return dataclasses.replace(self, query=query)
 
     @property
     def target(self) -> str:

@@ -230,11 +230,18 @@ def check_against(
     pace: float = 0.5,
     send: Sender = urllib_send,
     cases: Sequence[Case] | None = None,
+    ids: Mapping[str, str] | None = None,
 ) -> list[CaseResult]:
-    """Send each safe case to ``url`` and compare with the in-process fake's answer."""
+    """Send each safe case to ``url`` and compare with the in-process fake's answer; a case
+    that adds is sent only when ``ids`` (type -> comma-separated ids) gives its type's ids."""
     fakes = Fakes(settings)
     results = []
-    chosen = [case for case in (cases or load_cases()) if case.safe]
+    ids = ids or {}
+    chosen = [
+        case.with_ids(ids[case.adds]) if case.adds else case
+        for case in (cases or load_cases())
+        if case.safe or (case.adds is not None and case.adds in ids)
+    ]
     for number, case in enumerate(chosen):
         if number and pace > 0:
             time.sleep(pace)

@@ -23,6 +23,13 @@ def _pace(text: str) -> float:
     return value
 
 
+def _ids(text: str) -> tuple[str, str]:
+    kind, equals, ids = text.partition("=")
+    if not equals or not kind or not ids or "" in ids.split(","):
+        raise argparse.ArgumentTypeError(f"invalid --ids {text!r}: expected TYPE=ID[,ID...]")
+    return kind, ids
+
+
 def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
     verify = commands.add_parser(
         "verify",
@@ -45,6 +52,14 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
     verify.add_argument(
         "--pace", type=_pace, default=0.5, help="seconds between requests to --against"
     )
+    verify.add_argument(
+        "--ids",
+        type=_ids,
+        action="append",
+        default=[],
+        metavar="TYPE=ID,...",
+        help="also send the cases that add, with these ids (added to the account!); repeatable",
+    )
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -65,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
 
     url = args.against or DEFAULT_AGAINST
     developer, user = credentials_for(url)  # before any connection
-    checked = check_against(url, settings, developer, user, pace=args.pace)
+    ids = dict(args.ids)
+    checked = check_against(url, settings, developer, user, pace=args.pace, ids=ids)
     if args.json:
         counts = {"agree": 0, "drift": 0, "unverifiable": 0}
         for result in checked:

@@ -92,6 +92,16 @@ def test_against_an_identical_fake_nothing_drifts(served: Served) -> None:
 
 
 @pytest.mark.live
+def test_a_case_that_adds_is_sent_only_with_the_users_ids(served: Served) -> None:
+    done = verify("--against", served.url, "--pace", "0", "--ids", "songs=1577502911,1", "--json")
+    assert done.returncode == 0, done.stderr
+    cases = {case["id"]: case for case in json.loads(done.stdout)["cases"]}
+    assert set(cases) == {*SAFE, "accepted"}
+    assert cases["accepted"]["request"] == "POST /v1/me/library?ids[songs]=1577502911,1"
+    assert cases["accepted"]["verdict"] == "agree"
+
+
+@pytest.mark.live
 def test_against_a_differently_configured_fake_exactly_those_cases_drift(
     served_differently: Served,
 ) -> None:
@@ -161,6 +171,7 @@ def test_without_credentials_the_real_api_is_refused_before_any_connection() -> 
     [
         (["--against", "ftp://example.com"], "not an http(s) URL"),
         (["--pace", "-1"], "invalid pace"),
+        (["--ids", "songs"], "expected TYPE=ID[,ID...]"),
         (["--against", "http://127.0.0.1:1", "--har", "x.har"], "not allowed with"),
     ],
 )
