@@ -1,4 +1,4 @@
-"""``apple-music-mock``: serve the fake, or mint a developer token for it."""
+"""``apple-music-mock``: serve the fake, mint a developer token for it, or verify it."""
 
 from __future__ import annotations
 
@@ -141,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token.add_argument("--origin", action="append", help="origin claim entry; repeatable")
     token.add_argument("--print-public-key", action="store_true", help="print the public PEM")
+
+    from .verify_command import add_parser
+
+    add_parser(commands, _Help)
     return parser
 
 
@@ -340,6 +344,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "verify":
+            from .verify_command import run
+
+            return run(args)
         return _token(args)
     except MockServerError as error:
         _fail(str(error))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mockserver import MockApp
 
     from .handle import AppleMusicMock
+    from .live import LiveCase
     from .respx_route import AppleMusicRespx
     from .tokens import TokenFactory
 
@@ -58,6 +59,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="admin token of the server at --apple-music-url (default: the "
         "apple_music_admin_token ini value, else $APPLE_MUSIC_MOCK_ADMIN_TOKEN)",
+    )
+    group.addoption(
+        "--apple-music-live",
+        dest="apple_music_live",
+        action="store_true",
+        default=False,
+        help="run tests taking apple_music_live_case against the real API (credentials from "
+        "APPLE_MUSIC_DEVELOPER_TOKEN and APPLE_MUSIC_USER_TOKEN); skipped without them",
+    )
+    group.addoption(
+        "--apple-music-live-url",
+        dest="apple_music_live_url",
+        default=None,
+        help="where --apple-music-live sends the cases (default: https://api.music.apple.com)",
     )
     parser.addini("apple_music_url", "default for --apple-music-url", default=None)
     parser.addini("apple_music_admin_token", "default for --apple-music-admin-token", default=None)
@@ -128,7 +143,27 @@ def _usage(error: SessionError) -> pytest.UsageError:
     return pytest.UsageError(str(error))
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test taking ``apple_music_live_case`` runs once per safe case of the contract."""
+    if "apple_music_live_case" in metafunc.fixturenames:
+        from .live import safe_cases
+
+        cases = safe_cases()
+        metafunc.parametrize(
+            "apple_music_live_case", cases, ids=[case.id for case in cases], indirect=True
+        )
+
+
 # --- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def apple_music_live_case(request: pytest.FixtureRequest) -> LiveCase:
+    """One safe contract case to send to the real API (``--apple-music-live``):
+    ``.assert_agrees()``, or ``.check()`` for the result."""
+    from .live import live_case
+
+    return live_case(request.config, request.param)
 
 
 @pytest.fixture

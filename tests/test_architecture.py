@@ -27,6 +27,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "redaction",
         "tokens",
         "tls",
+        "contract",
     ),
     "state": ("journal", "library", "rules", "rulebook", "ratelimit", "control"),
     "request": (
@@ -40,7 +41,18 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "pipeline",
         "controller",
     ),
-    "app": ("admin", "app", "client", "server", "cli", "__main__", "__init__"),
+    "app": (
+        "admin",
+        "app",
+        "client",
+        "server",
+        "verify",
+        "har",
+        "verify_command",
+        "cli",
+        "__main__",
+        "__init__",
+    ),
 }
 RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}
 
