@@ -47,21 +47,38 @@ class LibraryItem(NamedTuple):
     added_at: float
     visible_at: float
 
-    def to_resource(self) -> dict[str, Any]:
+    @property
+    def name(self) -> str:
+        """A stable name derived from the catalog id (no catalog supplies real names), e.g.
+        ``Song 1564531202``: what the alphabetical orders sort by."""
+        return f"{_NAME_PREFIX[self.type]} {self.catalog_id}"
+
+    def to_resource(self, *, include_catalog: bool = False) -> dict[str, Any]:
+        """The item as Apple's library resource: ``playParams`` as documented (``globalId``
+        for playlists, ``catalogId`` for the others), with the ``catalog`` relationship
+        when asked for (``include=catalog``)."""
         kind = LIBRARY_KINDS[self.type]
-        return {
+        play: dict[str, Any] = {"id": self.library_id, "kind": kind.kind, "isLibrary": True}
+        play["globalId" if self.type == "playlists" else "catalogId"] = self.catalog_id
+        resource: dict[str, Any] = {
             "id": self.library_id,
             "type": kind.type,
             "href": f"/v1/me/library/{self.type}/{self.library_id}",
-            "attributes": {
-                "playParams": {
-                    "id": self.library_id,
-                    "kind": kind.kind,
-                    "isLibrary": True,
-                    "catalogId": self.catalog_id,
-                }
-            },
+            "attributes": {"name": self.name, "playParams": play},
         }
+        if include_catalog:
+            resource["relationships"] = {
+                "catalog": {"data": [{"id": self.catalog_id, "type": self.type}]}
+            }
+        return resource
+
+
+_NAME_PREFIX = {
+    "songs": "Song",
+    "albums": "Album",
+    "playlists": "Playlist",
+    "music-videos": "Music Video",
+}
 
 
 class AddResult(NamedTuple):
@@ -191,6 +208,13 @@ class LibraryStore:
             for item in map(LibraryItem._make, values)
             if (type_ is None or item.type == type_) and (now is None or item.visible_at <= now)
         ]
+
+    def find(self, user: str, type_: str, library_id: str, *, now: float) -> LibraryItem | None:
+        """The user's visible item of ``type_`` with ``library_id``, or None."""
+        for item in self.items(user, type_, now=now):
+            if item.library_id == library_id:
+                return item
+        return None
 
     def put(
         self,

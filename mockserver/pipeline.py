@@ -116,9 +116,11 @@ class Pipeline:
         self.developer_tokens = DeveloperTokenVerifier(settings, schemas, clock)
         self.user_tokens = UserTokenPolicy(settings, schemas)
         self.queries = QueryParser(settings, schemas)
-        self.read_parameters = Parameters(
-            schemas, "library-query.schema.json", settings.tolerated_parameters
-        )
+        tolerated = settings.tolerated_parameters
+        self.read_parameters = Parameters(schemas, "library-query.schema.json", tolerated)
+        self.item_parameters = Parameters(schemas, "library-item-query.schema.json", tolerated)
+        self.typed_parameters = Parameters(schemas, "library-ids-query.schema.json", tolerated)
+        self.recent_parameters = Parameters(schemas, "recently-added-query.schema.json", tolerated)
         self.policy = CatalogPolicy.from_settings(settings)
         self.visibility_delay = settings.visibility_delay_seconds
         self.seed = settings.seed

@@ -36,6 +36,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "params",
         "faults",
         "routing",
+        "reads",
         "endpoints",
         "pipeline",
         "controller",
