@@ -39,7 +39,8 @@ def test_one_resource_by_id_with_play_params_as_documented(harness: Harness, typ
     assert harness.call(ADD + f"ids[{type_}]={catalog_id}").status == 202
     id_ = library_id(harness, type_)
     (item,) = get(harness, f"/v1/me/library/{type_}/{id_}")["data"]
-    assert item["id"] == id_ and item["type"] == library_type
+    assert item["id"] == id_
+    assert item["type"] == library_type
     assert item["href"] == f"/v1/me/library/{type_}/{id_}"
     play = item["attributes"]["playParams"]
     assert play == {"id": id_, "kind": kind, "isLibrary": True, key: catalog_id}
