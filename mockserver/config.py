@@ -101,6 +101,7 @@ class Settings:
     max_library_items: int = 100_000
     max_rules: int = 100_000
     admin_max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = 1024 * 1024
     max_connections: int = 1000
     header_timeout_seconds: float = 10.0
     shutdown_timeout_seconds: float = 5.0

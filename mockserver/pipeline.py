@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-import anyio
 from starlette.types import Receive, Scope, Send
 
 from .auth import DeveloperTokenVerifier, Rejection, UserTokenPolicy, UserTokenSource
@@ -26,12 +25,12 @@ from .config import Settings
 from .cors import CorsPolicy
 from .endpoints import LIBRARY_ENDPOINTS
 from .errors import AppleError, default_error
-from .faults import TransportFault, perform_fault
+from .faults import TransportFault, fault_reply, perform_fault
 from .journal import Exchange, Journal
 from .library import CatalogPolicy, LibraryStore
-from .params import Parameters
 from .query import QueryParser
 from .ratelimit import RATE_LIMIT_RULE, RateLimiter
+from .reads import read_parsers
 from .routing import Endpoint, Router
 from .rulebook import RuleBook
 from .rules import Action, RequestFacts
@@ -41,9 +40,11 @@ from .wire import (
     Headers,
     Query,
     Reply,
+    client_stays,
     empty_reply,
     encode_headers,
     error_reply,
+    read_body,
     read_headers,
 )
 
@@ -56,6 +57,8 @@ log = logging.getLogger("apple_music_mock")
 CLIENT_GONE = 499
 
 _ROUTER = Router(LIBRARY_ENDPOINTS)
+#: The paths whose POSTs carry a JSON body (the add's does not: its hot path reads none).
+_BODY_PATHS = "/v1/me/library/playlists"
 _NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 _NO_NAMESPACES: Mapping[str, Pipeline] = MappingProxyType({})
 
@@ -63,7 +66,17 @@ _NO_NAMESPACES: Mapping[str, Pipeline] = MappingProxyType({})
 class Call:
     """One request on its way through the checks: what they read and what they found."""
 
-    __slots__ = ("endpoint", "exchange", "headers", "params", "parsed", "query", "user_token")
+    __slots__ = (
+        "body",
+        "endpoint",
+        "exchange",
+        "headers",
+        "params",
+        "parsed",
+        "query",
+        "user_token",
+    )
+    body: bytes  # set only for the endpoints that read one, before the checks
 
     def __init__(self, exchange: Exchange, headers: Headers, query: Query) -> None:
         self.exchange = exchange
@@ -116,11 +129,8 @@ class Pipeline:
         self.developer_tokens = DeveloperTokenVerifier(settings, schemas, clock)
         self.user_tokens = UserTokenPolicy(settings, schemas)
         self.queries = QueryParser(settings, schemas)
-        tolerated = settings.tolerated_parameters
-        self.read_parameters = Parameters(schemas, "library-query.schema.json", tolerated)
-        self.item_parameters = Parameters(schemas, "library-item-query.schema.json", tolerated)
-        self.typed_parameters = Parameters(schemas, "library-ids-query.schema.json", tolerated)
-        self.recent_parameters = Parameters(schemas, "recently-added-query.schema.json", tolerated)
+        # the library reads' parsers, by the names their endpoints give (``read_parameters``…)
+        vars(self).update(read_parsers(schemas, settings.tolerated_parameters))
         self.policy = CatalogPolicy.from_settings(settings)
         self.visibility_delay = settings.visibility_delay_seconds
         self.seed = settings.seed
@@ -168,6 +178,12 @@ class Pipeline:
                 detail = f"Request target is {length} bytes; the limit is {kept}"
                 reply = call.fail(AppleError(414, "41400", detail))
                 exchange.query = query[:kept] + b"...[%d more bytes]" % (len(query) - kept)
+            elif (
+                exchange.path.startswith(_BODY_PATHS)
+                and exchange.method == "POST"
+                and (too_large := await serving._read_body(call, receive))
+            ):
+                reply = too_large
             elif len(self.rules):
                 scripted = await serving._scripted(call, receive, send)
                 if scripted is None:  # a fault broke the connection, or the client left
@@ -207,6 +223,16 @@ class Pipeline:
             if not recorded:
                 self.journal.append(exchange)
 
+    async def _read_body(self, call: Call, receive: Receive) -> Reply | None:
+        """Read the body into ``call.body``; the 413 when it is over ``max_body_bytes``."""
+        limit = self.settings.max_body_bytes
+        body = await read_body(receive, limit)
+        call.body = body or b""
+        if body is None:
+            detail = f"Request body is over max_body_bytes={limit}"
+            return call.fail(AppleError(413, "41300", detail))
+        return None
+
     def _user_token(self, call: Call) -> str | None:
         """The user token and the header that carried it, noted in the call and exchange."""
         found = self.user_token_source.find(call.headers)
@@ -234,12 +260,12 @@ class Pipeline:
         exchange.rule = decision.rule.id
         action = decision.action
         delay = action.delay_seconds(self.seed, decision.rule.id, decision.application)
-        if delay and not await _client_stays(delay, receive):
+        if delay and not await client_stays(delay, receive):
             exchange.status, exchange.reason = CLIENT_GONE, "client disconnected"
             return None
         if action.fault is not None:
             exchange.fault = action.fault
-            reply = self._fault_reply(action)
+            reply = fault_reply(action)
             if action.fault == "truncated_body":
                 exchange.status = reply.status
             await perform_fault(action.fault, reply, send)
@@ -357,18 +383,6 @@ class Pipeline:
             return reply.with_headers(encode_headers(headers))
         return call.fail(default_error(status), headers)
 
-    def _fault_reply(self, action: Action) -> Reply:
-        """What a truncated body is half of: the action's body, or its status's default."""
-        status = action.status if action.status not in (None, 202) else 500
-        if action.has_body:
-            body = action.body
-            content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-            headers = [(b"content-type", JSON_CONTENT_TYPE.encode())]
-            return Reply(
-                status, [*headers, (b"content-length", str(len(content)).encode())], content
-            )
-        return error_reply(default_error(status))
-
 
 def _log_refusal(exchange: Exchange) -> None:
     """Why a request was refused, at INFO (reasons and details name no credential)."""
@@ -384,14 +398,3 @@ def _log_refusal(exchange: Exchange) -> None:
         exchange.code or "",
         f": {why}" if why else "",
     )
-
-
-async def _client_stays(seconds: float, receive: Receive) -> bool:
-    """Wait ``seconds``; False as soon as the client disconnects (the request body, which
-    the fake does not read here, is drained meanwhile)."""
-    with anyio.move_on_after(seconds):
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return False
-    return True

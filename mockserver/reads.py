@@ -9,18 +9,35 @@ from typing import TYPE_CHECKING, Any
 from .errors import AppleError
 from .ids import LIBRARY_KINDS
 from .library import LibraryItem
+from .params import Parameters
 from .routing import Endpoint
+from .schemas import SchemaSet
 from .wire import Reply, json_reply
 
 if TYPE_CHECKING:
     from .pipeline import Call, Pipeline
 
-__all__ = ["READ_ENDPOINTS", "page"]
+__all__ = ["READ_ENDPOINTS", "page", "read_parsers"]
 
 LIBRARY = "/v1/me/library"
 _TYPES = "|".join(sorted(LIBRARY_KINDS))
 #: Library resource type (``library-songs``) -> the fake's type (``songs``).
 _BY_LIBRARY_TYPE = {kind.type: type_ for type_, kind in LIBRARY_KINDS.items()}
+
+
+#: The pipeline attribute of each read's query parser -> the schema document it validates.
+_PARSERS = {
+    "read_parameters": "library-query.schema.json",
+    "item_parameters": "library-item-query.schema.json",
+    "typed_parameters": "library-ids-query.schema.json",
+    "recent_parameters": "recently-added-query.schema.json",
+    "tracks_parameters": "library-tracks-query.schema.json",
+}
+
+
+def read_parsers(schemas: SchemaSet, tolerated: Iterable[str]) -> dict[str, Parameters]:
+    """The reads' query parsers (compiled once per configuration), by pipeline attribute."""
+    return {name: Parameters(schemas, document, tolerated) for name, document in _PARSERS.items()}
 
 
 def _resources(items: Iterable[LibraryItem], parsed: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -9,7 +9,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
-from starlette.types import Send
+import anyio
+from starlette.types import Receive, Send
 
 from .errors import AppleError
 
@@ -18,11 +19,13 @@ __all__ = [
     "Headers",
     "Query",
     "Reply",
+    "client_stays",
     "decode_query",
     "empty_reply",
     "encode_headers",
     "error_reply",
     "json_reply",
+    "read_body",
     "read_headers",
     "typed_ids",
 ]
@@ -245,3 +248,31 @@ def json_reply(status: int, body: Any, *, headers: Mapping[str, str] | None = No
     """A JSON document (compact, UTF-8)."""
     content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     return Reply(status, _complete(content, True, headers), content)
+
+
+async def read_body(receive: Receive, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is past ``limit`` bytes (the rest unread)."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+async def client_stays(seconds: float, receive: Receive) -> bool:
+    """Wait ``seconds``; False as soon as the client disconnects (a request body not read
+    yet is drained meanwhile)."""
+    with anyio.move_on_after(seconds):
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return False
+    return True
