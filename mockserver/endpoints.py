@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from .errors import AppleError
 from .library import LibraryFull
+from .playlists import PLAYLIST_ENDPOINTS
 from .reads import READ_ENDPOINTS
 from .routing import Endpoint
 from .wire import Reply
@@ -45,4 +46,5 @@ def add(pipeline: Pipeline, call: Call) -> Reply:
 LIBRARY_ENDPOINTS = (
     Endpoint("addResourceToLibrary", "POST", ENDPOINT, "queries", add),
     *READ_ENDPOINTS,
+    *PLAYLIST_ENDPOINTS,
 )

@@ -37,6 +37,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "faults",
         "routing",
         "reads",
+        "playlists",
         "endpoints",
         "pipeline",
         "controller",
