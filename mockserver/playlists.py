@@ -15,7 +15,7 @@ from .errors import AppleError
 from .ids import LIBRARY_KINDS, library_id
 from .library import LibraryFull
 from .params import clip
-from .reads import page
+from .reads import not_found, page
 from .routing import Endpoint
 from .schemas import load_schemas
 from .wire import Reply, empty_reply, json_reply
@@ -135,9 +135,7 @@ def add_tracks(pipeline: Pipeline, call: Call) -> Reply:
     library, limit = pipeline.library, pipeline.settings.max_library_items
     editable = library.append_tracks(user, playlist, ())
     if editable is None:
-        return call.fail(
-            AppleError(404, "40400", f"No library-playlists with id '{clip(playlist)}'")
-        )
+        return not_found(call, "library-playlists", playlist)
     if not editable:
         detail = f"Library playlist '{playlist}' was added from the catalog and cannot be edited"
         return call.fail(AppleError(403, "40300", detail))
@@ -158,9 +156,7 @@ def tracks(pipeline: Pipeline, call: Call) -> Reply:
     playlist = call.params["id"]
     user, now = call.user_token or "", call.exchange.time
     if pipeline.library.find(user, "playlists", playlist, now=now) is None:
-        return call.fail(
-            AppleError(404, "40400", f"No library-playlists with id '{clip(playlist)}'")
-        )
+        return not_found(call, "library-playlists", playlist)
     items = pipeline.library.playlist_tracks(user, playlist, now)
     return page(items, call.parsed, f"{PLAYLISTS}/{playlist}/tracks", 100)
 

@@ -17,12 +17,23 @@ from .wire import Reply, json_reply
 if TYPE_CHECKING:
     from .pipeline import Call, Pipeline
 
-__all__ = ["READ_ENDPOINTS", "page", "read_parsers"]
+__all__ = ["NOT_IN_LIBRARY", "READ_ENDPOINTS", "not_found", "page", "read_parsers"]
 
 LIBRARY = "/v1/me/library"
 _TYPES = "|".join(sorted(LIBRARY_KINDS))
 #: Library resource type (``library-songs``) -> the fake's type (``songs``).
 _BY_LIBRARY_TYPE = {kind.type: type_ for type_, kind in LIBRARY_KINDS.items()}
+
+
+#: The journal's reason for a 404 of a well-formed library read: the id is not (yet) in the
+#: user's library. The real API answers it too; it is no contract violation.
+NOT_IN_LIBRARY = "not in the user's library"
+
+
+def not_found(call: Call, library_type: str, id_: str) -> Reply:
+    """The 404 of an id the user's library does not hold (visible, of that type)."""
+    call.exchange.reason = NOT_IN_LIBRARY
+    return call.fail(AppleError(404, "40400", f"No {library_type} with id '{id_[:64]}'"))
 
 
 #: The pipeline attribute of each read's query parser -> the schema document it validates.
@@ -90,8 +101,7 @@ def one(pipeline: Pipeline, call: Call) -> Reply:
     type_, id_ = call.params["type"], call.params["id"]
     item = pipeline.library.find(call.user_token or "", type_, id_, now=call.exchange.time)
     if item is None:
-        kind = LIBRARY_KINDS[type_].type
-        return call.fail(AppleError(404, "40400", f"No {kind} with id '{id_[:64]}'"))
+        return not_found(call, LIBRARY_KINDS[type_].type, id_)
     return json_reply(200, {"data": _resources([item], call.parsed)})
 
 
