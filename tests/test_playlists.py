@@ -171,3 +171,28 @@ def test_tracks_page_and_links_resolve(harness: Harness) -> None:
     ]
     for item in collected[:3]:
         assert read(harness, item["href"])["data"] == [item]
+
+
+def test_rules_match_the_playlist_endpoints_and_the_body_is_read_first(harness: Harness) -> None:
+    harness.control.add_rule(
+        match={"method": "POST", "path": PLAYLISTS}, action={"status": 503}, times=1
+    )
+    assert post(harness, PLAYLISTS, {"attributes": {"name": "x"}}).status == 503
+    playlist = create(harness)  # the rule is spent: normal behaviour again
+    target = f"{PLAYLISTS}/{playlist['id']}/tracks"
+    harness.control.add_rule(
+        match={"method": "POST", "path": target}, action={"delay": 0.05}, times=1
+    )
+    assert post(harness, target, {"data": [{"id": "9", "type": "songs"}]}).status == 204
+    assert [e.status for e in harness.control.journal_entries(path=target)] == [204]
+
+
+def test_namespaced_reset_forgets_only_that_users_playlists(harness: Harness) -> None:
+    mine = create(harness, "Mine")
+    reply = post(
+        harness, PLAYLISTS, {"attributes": {"name": "Theirs"}}, **{"Music-User-Token": "other"}
+    )
+    assert reply.status == 201
+    harness.control.reset("other")
+    assert harness.control.get_library("other")["playlists"] == []
+    assert read(harness, f"{PLAYLISTS}/{mine['id']}")["data"][0]["attributes"]["name"] == "Mine"
