@@ -95,7 +95,7 @@ class Call:
             error.parameter,
             error.detail,
         )
-        return error_reply(error, headers=headers)
+        return error_reply(error, *error.more, headers=headers)
 
 
 class Pipeline:
@@ -130,7 +130,7 @@ class Pipeline:
         self.user_tokens = UserTokenPolicy(settings, schemas)
         self.queries = QueryParser(settings, schemas)
         # the library reads' parsers, by the names their endpoints give (``read_parameters``…)
-        vars(self).update(read_parsers(schemas, settings.tolerated_parameters))
+        vars(self).update(read_parsers(schemas, settings))
         self.policy = CatalogPolicy.from_settings(settings)
         self.visibility_delay = settings.visibility_delay_seconds
         self.seed = settings.seed

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .config import Settings
 from .errors import AppleError
 from .ids import LIBRARY_KINDS
 from .library import LibraryItem
@@ -46,9 +47,9 @@ _PARSERS = {
 }
 
 
-def read_parsers(schemas: SchemaSet, tolerated: Iterable[str]) -> dict[str, Parameters]:
+def read_parsers(schemas: SchemaSet, settings: Settings) -> dict[str, Parameters]:
     """The reads' query parsers (compiled once per configuration), by pipeline attribute."""
-    return {name: Parameters(schemas, document, tolerated) for name, document in _PARSERS.items()}
+    return {name: Parameters(schemas, document, settings) for name, document in _PARSERS.items()}
 
 
 def _resources(items: Iterable[LibraryItem], parsed: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -99,9 +99,10 @@ def test_library_state_is_per_test(post: Post, apple_music: AppleMusicMock) -> N
 @pytest.fixture(params=["respx", "server"])
 def call(request: pytest.FixtureRequest, apple_music: AppleMusicMock) -> Callable[..., Any]:
     """Any method, the two ways a client reaches the fake (as ``post``)."""
+    send: Callable[..., Any] = httpx.request
+    base = "https://api.music.apple.com"
     if request.param == "respx":
         request.getfixturevalue("apple_music_respx")
-        base, send = "https://api.music.apple.com", httpx.request
     else:
         base, send = request.getfixturevalue("apple_music_server").url, requests.request
     return lambda method, path, **kwargs: send(method, base + path, timeout=10, **kwargs)
