@@ -123,9 +123,15 @@ class LibrarySync:
                     f"HTTP {response.status_code} reading {type_}", status=response.status_code
                 )
             body = response.json()
-            found += [item["attributes"]["playParams"]["catalogId"] for item in body["data"]]
+            found += [_catalog_id(item) for item in body["data"]]
             url = f"{self.base_url}{body['next']}" if body.get("next") else None
         return found
+
+
+def _catalog_id(item: Mapping[str, Any]) -> str:
+    """The catalog id of a library item: ``globalId`` for playlists, ``catalogId`` otherwise."""
+    play = item["attributes"]["playParams"]
+    return str(play.get("globalId") or play["catalogId"])
 
 
 class NaiveSync(LibrarySync):
