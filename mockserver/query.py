@@ -150,6 +150,10 @@ class QueryParser:
             ranked.append((1, order[key], AppleError(400, "40005", detail, key)))
         if not ranked:
             return None
+        if any(
+            rank < 3 and (error.parameter or "").startswith("ids") for rank, _, error in ranked
+        ):
+            ranked = [item for item in ranked if item[0] < 3]  # "no ids" is that problem again
         ranked.sort(key=lambda item: item[:2])
         return with_more([error for _, _, error in ranked], self.settings)
 

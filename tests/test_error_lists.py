@@ -20,11 +20,16 @@ def test_every_problem_of_the_add_gets_an_error_in_check_order(serve: Serve) -> 
     reply = serve()(ADD + "ids[artists]=1&foo=bar")
     assert reply.status == 400
     errors = reply.json()["errors"]
-    assert parameters(reply)[:2] == ["ids[artists]", "foo"]
-    assert [e["code"] for e in errors[:2]] == ["40004", "40004"]
+    assert parameters(reply) == ["ids[artists]", "foo"]  # "no ids" is the first one again
+    assert [e["code"] for e in errors] == ["40004", "40004"]
     assert len({e["id"] for e in errors}) == len(errors)
     first = serve(errors_per_answer="first")(ADD + "ids[artists]=1&foo=bar")
     assert parameters(first) == ["ids[artists]"]
+
+
+def test_a_query_without_ids_names_each_problem(serve: Serve) -> None:
+    reply = serve()(ADD + "foo=bar&l=x_")
+    assert parameters(reply) == ["foo", "l", "ids"]
 
 
 def test_every_problem_of_a_read_gets_an_error(serve: Serve) -> None:
