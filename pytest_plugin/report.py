@@ -39,6 +39,8 @@ def _expected(entry: JournalEntry) -> str:
             f"iat not in the future, exp within {MAX_TOKEN_LIFETIME:,} s, raw R||S signature by a "
             "trusted key>"
         )
+    if code == "40300" and entry.path.startswith("/v1/me/library/playlists/"):
+        return "a playlist created through the API: one added from the catalog cannot be edited"
     if code == "40300":
         return (
             "a non-empty Music-User-Token the fake accepts (Media-User-Token counts only "

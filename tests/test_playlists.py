@@ -145,6 +145,10 @@ def test_catalog_playlists_keep_their_global_id_and_are_not_editable(harness: Ha
     assert read(harness, f"{PLAYLISTS}/{id_}/tracks")["data"] == []
     reply = post(harness, f"{PLAYLISTS}/{id_}/tracks", {"data": [{"id": "1", "type": "songs"}]})
     assert reply.status == 403
+    from pytest_plugin.report import explain
+
+    (entry,) = harness.control.journal_entries(status=403)
+    assert "added from the catalog cannot be edited" in explain(entry)
 
 
 def test_created_playlists_follow_visibility_and_reset(harness: Harness) -> None:
