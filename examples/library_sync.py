@@ -2,7 +2,9 @@
 
 ``LibrarySync`` adds a group of catalog ids (type -> ids) in batches, retries what is worth
 retrying (429, 500, 503 and broken connections) a bounded number of times, never retries a
-refusal (400, 401, 403, ...), and can verify the additions by reading the library back.
+refusal (400, 401, 403, ...), and can verify the additions by reading the library back. It
+also creates a library playlist from catalog song ids (the first batch with the playlist,
+the rest added to its end) and verifies it by reading the playlist's tracks back.
 ``NaiveSync`` is the kind of client the property test in ``test_library_sync.py`` catches:
 it retries everything and parses the empty 202 body as JSON.
 """
@@ -93,6 +95,48 @@ class LibrarySync:
             )
         raise LibraryError(f"gave up adding {type_} after {self.max_attempts} attempts")
 
+    def create_playlist(self, name: str, song_ids: Sequence[str]) -> str:
+        """Create a library playlist holding these catalog songs, in order; returns its id."""
+        size = self.batch_size
+        body = {
+            "attributes": {"name": name},
+            "relationships": {"tracks": _tracks(song_ids[:size])},
+        }
+        created = self._send("POST", "/v1/me/library/playlists", body, expect=201)
+        playlist_id = str(created.json()["data"][0]["id"])
+        for start in range(size, len(song_ids), size):
+            more = _tracks(song_ids[start : start + size])
+            self._send("POST", f"/v1/me/library/playlists/{playlist_id}/tracks", more, expect=204)
+        return playlist_id
+
+    def verify_playlist(self, playlist_id: str, song_ids: Sequence[str]) -> None:
+        """Read the playlist's tracks back; raise NotAdded unless they are ``song_ids``."""
+        held = self._read(f"/v1/me/library/playlists/{playlist_id}/tracks?limit=100")
+        if held != list(song_ids):
+            raise NotAdded({"songs": [i for i in song_ids if i not in held] or list(song_ids)})
+
+    def _send(self, method: str, path: str, body: Any, *, expect: int) -> httpx.Response:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                response = self.client.request(
+                    method, self.base_url + path, json=body, headers=self.headers
+                )
+            except httpx.TransportError:
+                self._sleep(attempt)
+                continue
+            if response.status_code == expect:
+                return response
+            if response.status_code in RETRYABLE:
+                self._sleep(attempt, response.headers.get("retry-after"))
+                continue
+            errors = response.json().get("errors", []) if response.content else []
+            raise LibraryError(
+                f"HTTP {response.status_code} on {method} {path}",
+                status=response.status_code,
+                errors=errors,
+            )
+        raise LibraryError(f"gave up on {method} {path} after {self.max_attempts} attempts")
+
     def _sleep(self, attempt: int, retry_after: str | None = None) -> None:
         delay = (
             float(retry_after)
@@ -114,18 +158,32 @@ class LibrarySync:
 
     def library(self, type_: str) -> list[str]:
         """Catalog ids in the library, following ``next`` links."""
+        return self._read(f"/v1/me/library/{type_}?limit=100")
+
+    def _read(self, path: str) -> list[str]:
+        """Catalog ids of the items of a paged read, following ``next`` links."""
         found: list[str] = []
-        url: str | None = f"{self.base_url}/v1/me/library/{type_}?limit=100"
+        url: str | None = self.base_url + path
         while url:
             response = self.client.get(url, headers=self.headers)
             if response.status_code != 200:
                 raise LibraryError(
-                    f"HTTP {response.status_code} reading {type_}", status=response.status_code
+                    f"HTTP {response.status_code} reading {path}", status=response.status_code
                 )
             body = response.json()
-            found += [item["attributes"]["playParams"]["catalogId"] for item in body["data"]]
+            found += [_catalog_id(item) for item in body["data"]]
             url = f"{self.base_url}{body['next']}" if body.get("next") else None
         return found
+
+
+def _tracks(song_ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+    return {"data": [{"id": id_, "type": "songs"} for id_ in song_ids]}
+
+
+def _catalog_id(item: Mapping[str, Any]) -> str:
+    """The catalog id of a library item: ``globalId`` for playlists, ``catalogId`` otherwise."""
+    play = item["attributes"]["playParams"]
+    return str(play.get("globalId") or play["catalogId"])
 
 
 class NaiveSync(LibrarySync):

@@ -3,7 +3,8 @@
     pytest examples/test_library_sync.py
 
 Invariant: every id ends up in the library, or the client raises a clear LibraryError;
-and it never retries a request the API refused with 400.
+and it never retries a request the API refused with 400. The same for a playlist created
+from catalog ids: it holds exactly those songs, in order, or the client says why not.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from mockserver import create_app
 from pytest_plugin import AppleMusicRespx, TokenFactory
-from pytest_plugin.strategies import Behaviour, behaviours, id_groups
+from pytest_plugin.strategies import Behaviour, behaviours, catalog_ids, id_groups
 
 from library_sync import LibraryError, LibrarySync, NaiveSync
 
@@ -77,3 +79,36 @@ def test_the_same_property_catches_the_naive_client(mocked: AppleMusicRespx) -> 
 
     with pytest.raises(AssertionError, match=r"client crashed|retried after a 400"):
         naive()
+
+
+PLAYLISTS = "/v1/me/library/playlists"
+
+
+@PROPERTY
+@given(
+    songs=st.lists(catalog_ids("songs"), min_size=1, max_size=60),
+    behaviour=behaviours(statuses=(400, 429, 500, 503), match={"path": PLAYLISTS}),
+)
+def test_a_playlist_from_catalog_ids_holds_them_or_the_client_says_why(
+    mocked: AppleMusicRespx, songs: list[str], behaviour: Behaviour
+) -> None:
+    APP.mock.reset()
+    behaviour.install(APP.mock)
+    with httpx.Client() as http:
+        client = LibrarySync(
+            http, developer_token=TOKENS.valid(), user_token="sync-user", backoff=0
+        )
+        try:
+            playlist_id = client.create_playlist("From catalog ids", songs)
+            client.verify_playlist(playlist_id, songs)
+        except LibraryError:
+            return  # a clear error is an allowed outcome
+    (playlist,) = APP.mock.get_library("sync-user")["playlists"]
+    assert playlist["name"] == "From catalog ids"
+    library = {
+        item["library_id"]: item["catalog_id"]
+        for item in APP.mock.get_library("sync-user")["songs"]
+    }
+    assert [library[track] for track in playlist["tracks"]] == songs
+    for before, after in itertools.pairwise(APP.mock.journal_entries(method="POST")):
+        assert before.status != 400, f"client retried after a 400: #{after.seq}"

@@ -61,6 +61,9 @@ class Settings:
     library_ids: Literal["ignore", "reject"] = "ignore"
     max_target_length: int = 8192
     unsupported_language: Literal["ignore", "reject"] = "ignore"
+    empty_language: Literal["ignore", "reject"] = "ignore"
+    posix_language: Literal["ignore", "reject"] = "reject"
+    errors_per_answer: Literal["all", "first"] = "all"
     storefront: str = "us"
     languages: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     missing_user_token_status: Literal[401, 403] = 403
@@ -101,6 +104,7 @@ class Settings:
     max_library_items: int = 100_000
     max_rules: int = 100_000
     admin_max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = 1024 * 1024
     max_connections: int = 1000
     header_timeout_seconds: float = 10.0
     shutdown_timeout_seconds: float = 5.0

@@ -1,14 +1,15 @@
-"""The ``/v1/me/library`` endpoints: add resources (``POST``) and read them back."""
+"""The ``/v1/me/library`` endpoints: add resources (``POST``) and read them back (``reads``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import AppleError
-from .ids import LIBRARY_KINDS
 from .library import LibraryFull
+from .playlists import PLAYLIST_ENDPOINTS
+from .reads import READ_ENDPOINTS
 from .routing import Endpoint
-from .wire import Reply, json_reply
+from .wire import Reply
 
 if TYPE_CHECKING:
     from .pipeline import Call, Pipeline
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
 __all__ = ["ENDPOINT", "LIBRARY_ENDPOINTS"]
 
 ENDPOINT = "/v1/me/library"
-_LIBRARY_TYPES = "|".join(sorted(LIBRARY_KINDS))
 
 
 def add(pipeline: Pipeline, call: Call) -> Reply:
@@ -43,29 +43,8 @@ def add(pipeline: Pipeline, call: Call) -> Reply:
     return pipeline.accepted
 
 
-def read(pipeline: Pipeline, call: Call) -> Reply:
-    """``GET /v1/me/library/{type}``: a page of the user's visible items, oldest first."""
-    type_ = call.params["type"]
-    limit, offset = call.parsed["limit"], call.parsed["offset"]
-    items = pipeline.library.items(call.user_token or "", type_, now=call.exchange.time)
-    body: dict[str, Any] = {
-        "data": [item.to_resource() for item in items[offset : offset + limit]],
-        "meta": {"total": len(items)},
-    }
-    if offset + limit < len(items):
-        body["next"] = f"{ENDPOINT}/{type_}?offset={offset + limit}"
-        if limit != 25:
-            body["next"] += f"&limit={limit}"
-    return json_reply(200, body)
-
-
 LIBRARY_ENDPOINTS = (
     Endpoint("addResourceToLibrary", "POST", ENDPOINT, "queries", add),
-    Endpoint(
-        "getLibraryResources",
-        "GET",
-        f"{ENDPOINT}/{{type:{_LIBRARY_TYPES}}}",
-        "read_parameters",
-        read,
-    ),
+    *READ_ENDPOINTS,
+    *PLAYLIST_ENDPOINTS,
 )

@@ -68,6 +68,8 @@ class AppleError:
     """Real 429 bodies carry no id; everything else the fake sends has one."""
     pointer: str | None = None
     """``source.pointer`` (a JSON pointer into a request body) instead of a parameter."""
+    more: tuple[AppleError, ...] = ()
+    """Further problems of the same request, answered after this one (one object each)."""
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"id": error_id()} if self.include_id else {}

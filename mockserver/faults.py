@@ -3,6 +3,7 @@ that end early when the client leaves (or the server stops)."""
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 from typing import Any
@@ -10,10 +11,11 @@ from typing import Any
 import anyio
 from starlette.types import Receive, Send
 
-from .errors import MockServerError
-from .wire import Reply
+from .errors import MockServerError, default_error
+from .rules import Action
+from .wire import JSON_CONTENT_TYPE, Reply, error_reply
 
-__all__ = ["TransportFault", "client_stays", "perform_fault"]
+__all__ = ["TransportFault", "client_stays", "fault_reply", "perform_fault"]
 
 
 class TransportFault(MockServerError, ConnectionError):
@@ -75,3 +77,14 @@ async def client_stays(seconds: float, receive: Receive, delays: set[Any]) -> bo
         finally:
             delays.discard(scope)
     return True
+
+
+def fault_reply(action: Action) -> Reply:
+    """What a truncated body is half of: the action's body, or its status's default."""
+    status = action.status if action.status not in (None, 202) else 500
+    if action.has_body:
+        body = action.body
+        content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        headers = [(b"content-type", JSON_CONTENT_TYPE.encode())]
+        return Reply(status, [*headers, (b"content-length", str(len(content)).encode())], content)
+    return error_reply(default_error(status))

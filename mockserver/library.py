@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -46,22 +47,49 @@ class LibraryItem(NamedTuple):
     library_id: str
     added_at: float
     visible_at: float
+    title: str | None = None
+    """A created playlist's name (added items have none)."""
+    description: str | None = None
 
-    def to_resource(self) -> dict[str, Any]:
+    @property
+    def name(self) -> str:
+        """A created playlist's name; otherwise a stable name derived from the catalog id (no
+        catalog supplies real names), e.g. ``Song 1564531202``."""
+        if self.title is not None:
+            return self.title
+        return f"{_NAME_PREFIX[self.type]} {self.catalog_id}"
+
+    def to_resource(self, *, include_catalog: bool = False) -> dict[str, Any]:
+        """The item as Apple's library resource: ``playParams`` as documented (``globalId``
+        for playlists, ``catalogId`` for the others), with the ``catalog`` relationship
+        when asked for (``include=catalog``)."""
         kind = LIBRARY_KINDS[self.type]
-        return {
+        play: dict[str, Any] = {"id": self.library_id, "kind": kind.kind, "isLibrary": True}
+        attributes: dict[str, Any] = {"name": self.name, "playParams": play}
+        catalog = [{"id": self.catalog_id, "type": self.type}] if self.catalog_id else []
+        if catalog:
+            play["globalId" if self.type == "playlists" else "catalogId"] = self.catalog_id
+        if self.title is not None:  # created by the client: editable, no catalog copy
+            attributes["canEdit"] = True
+            if self.description is not None:
+                attributes["description"] = {"standard": self.description}
+        resource: dict[str, Any] = {
             "id": self.library_id,
             "type": kind.type,
             "href": f"/v1/me/library/{self.type}/{self.library_id}",
-            "attributes": {
-                "playParams": {
-                    "id": self.library_id,
-                    "kind": kind.kind,
-                    "isLibrary": True,
-                    "catalogId": self.catalog_id,
-                }
-            },
+            "attributes": attributes,
         }
+        if include_catalog:
+            resource["relationships"] = {"catalog": {"data": catalog}}
+        return resource
+
+
+_NAME_PREFIX = {
+    "songs": "Song",
+    "albums": "Album",
+    "playlists": "Playlist",
+    "music-videos": "Music Video",
+}
 
 
 class AddResult(NamedTuple):
@@ -130,11 +158,21 @@ class CatalogPolicy:
 _Row = tuple[str, str, str, float, float]
 
 
+@dataclass
+class _Created:
+    """A playlist the client created: its item and its tracks (library ids, in order)."""
+
+    item: LibraryItem
+    tracks: list[str]
+
+
 class LibraryStore:
     """Every user's library, keyed by Music-User-Token; safe to use from several threads."""
 
     def __init__(self) -> None:
         self._users: dict[str, dict[tuple[str, str], _Row]] = {}
+        self._created: dict[str, dict[str, _Created]] = {}
+        self._count = itertools.count()
         self._lock = threading.Lock()
 
     def add(
@@ -183,14 +221,21 @@ class LibraryStore:
         """The user's items (of ``type_``), in the order added; only visible ones when ``now``."""
         with self._lock:
             items = self._users.get(user)
-            if items is None:
-                return []
-            values = list(items.values())
+            values: list[tuple[Any, ...]] = [] if items is None else list(items.values())
+            if type_ in (None, "playlists") and user in self._created:
+                values += [created.item for created in self._created[user].values()]
         return [
             item
-            for item in map(LibraryItem._make, values)
+            for item in itertools.starmap(LibraryItem, values)
             if (type_ is None or item.type == type_) and (now is None or item.visible_at <= now)
         ]
+
+    def find(self, user: str, type_: str, library_id: str, *, now: float) -> LibraryItem | None:
+        """The user's visible item of ``type_`` with ``library_id``, or None."""
+        for item in self.items(user, type_, now=now):
+            if item.library_id == library_id:
+                return item
+        return None
 
     def put(
         self,
@@ -217,24 +262,82 @@ class LibraryStore:
             if user not in self._users and len(self._users) >= max_users:
                 raise LibraryFull("max_users", max_users)
             self._users[user] = items
+            self._created.pop(user, None)
 
     def snapshot(self, user: str) -> dict[str, list[dict[str, Any]]]:
         """The user's library per type, every item with its library id and visibility."""
         result: dict[str, list[dict[str, Any]]] = {t: [] for t in RESOURCE_TYPES}
+        with self._lock:
+            created = {k: list(c.tracks) for k, c in self._created.get(user, {}).items()}
         for item in self.items(user):
-            result[item.type].append(
-                {
-                    "catalog_id": item.catalog_id,
-                    "library_id": item.library_id,
-                    "added_at": item.added_at,
-                    "visible_at": item.visible_at,
-                }
-            )
+            entry: dict[str, Any] = {
+                "catalog_id": item.catalog_id or None,
+                "library_id": item.library_id,
+                "added_at": item.added_at,
+                "visible_at": item.visible_at,
+            }
+            if item.library_id in created:
+                entry.update(
+                    name=item.title, description=item.description, tracks=created[item.library_id]
+                )
+            result[item.type].append(entry)
         return result
 
     def reset(self, user: str | None = None) -> None:
         with self._lock:
             if user is None:
                 self._users.clear()
+                self._created.clear()
             else:
                 self._users.pop(user, None)
+                self._created.pop(user, None)
+
+    # --- playlists the client creates (Create a New Library Playlist, Add Tracks) ----------
+
+    def create_playlist(
+        self,
+        user: str,
+        name: str,
+        description: str | None,
+        now: float,
+        *,
+        visibility_delay: float = 0.0,
+        max_items: int = sys.maxsize,
+    ) -> LibraryItem:
+        """A new, empty library playlist (``p.`` id, unique per creation)."""
+        with self._lock:
+            created = self._created.setdefault(user, {})
+            if len(self._users.get(user, ())) + len(created) + 1 > max_items:
+                raise LibraryFull("max_library_items", max_items)
+            playlist_id = library_id("p.", user, "created", next(self._count), now)
+            item = LibraryItem(
+                "playlists", "", playlist_id, now, now + visibility_delay, name, description
+            )
+            created[playlist_id] = _Created(item, [])
+        return item
+
+    def append_tracks(
+        self, user: str, playlist_id: str, tracks: Sequence[str], *, max_items: int = sys.maxsize
+    ) -> bool | None:
+        """Add library ids to the end of a playlist the user created: True; False for a
+        playlist added from the catalog (not editable); None when the user has no such
+        playlist."""
+        with self._lock:
+            created = self._created.get(user, {}).get(playlist_id)
+            if created is None:
+                items = self._users.get(user, {})
+                return False if any(row[2] == playlist_id for row in items.values()) else None
+            if len(created.tracks) + len(tracks) > max_items:
+                raise LibraryFull("max_library_items", max_items)
+            created.tracks += tracks
+            return True
+
+    def playlist_tracks(self, user: str, playlist_id: str, now: float) -> list[LibraryItem]:
+        """The visible items among a created playlist's tracks, in playlist order."""
+        with self._lock:
+            created = self._created.get(user, {}).get(playlist_id)
+            tracks = [] if created is None else list(created.tracks)
+        if not tracks:
+            return []
+        by_id = {item.library_id: item for item in self.items(user, now=now)}
+        return [by_id[track] for track in tracks if track in by_id]

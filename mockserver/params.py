@@ -3,19 +3,37 @@ Apple error naming the offending parameter."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
+from .config import Settings
 from .errors import AppleError
 from .schemas import SchemaSet
 from .wire import Query
 
-__all__ = ["Parameters", "clip", "to_apple_error"]
+__all__ = ["Parameters", "clip", "ignored_language", "to_apple_error"]
 
 _INTEGER = re.compile(r"[0-9]{1,9}\Z")
+_POSIX_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:_[A-Za-z0-9]{2,8})+\Z")
+
+
+def ignored_language(settings: Settings, value: str) -> bool:
+    """Whether an ``l`` is dropped as if absent: an empty one or a POSIX-style one (``en_US``)
+    when ``empty_language`` / ``posix_language`` say ``ignore``."""
+    if not value:
+        return settings.empty_language == "ignore"
+    return settings.posix_language == "ignore" and _POSIX_LANGUAGE.match(value) is not None
+
+
+def with_more(errors: list[AppleError], settings: Settings) -> AppleError:
+    """The first error, carrying the others when ``errors_per_answer`` is ``all``."""
+    if len(errors) == 1 or settings.errors_per_answer == "first":
+        return errors[0]
+    return dataclasses.replace(errors[0], more=tuple(errors[1:]))
 
 
 def clip(value: str, limit: int = 64) -> str:
@@ -43,8 +61,9 @@ class Parameters:
     parameter keeps its first value; defaults come from the schema.
     """
 
-    def __init__(self, schemas: SchemaSet, document: str, tolerated: Iterable[str]) -> None:
-        self.tolerated = frozenset(tolerated)
+    def __init__(self, schemas: SchemaSet, document: str, settings: Settings) -> None:
+        self.settings = settings
+        self.tolerated = frozenset(settings.tolerated_parameters)
         self.validator = schemas.query_validator(self.tolerated, document)
         properties = schemas.document(document)["properties"]
         self.defaults = {
@@ -56,13 +75,15 @@ class Parameters:
         for key, value in query.pairs:
             if key not in document:
                 document[key] = int(value) if _INTEGER.match(value) else value
+        if "l" in document and ignored_language(self.settings, str(document["l"])):
+            del document["l"]
         order = {key: index for index, key in enumerate(document)}
         errors = sorted(
             self.validator.iter_errors(document),
             key=lambda e: order.get(str(e.path[0]), len(order)) if e.path else len(order),
         )
         if errors:
-            return to_apple_error(errors[0])
+            return with_more([to_apple_error(error) for error in errors], self.settings)
         values = {**self.defaults, **document}
         for name in self.tolerated:
             values.pop(name, None)

@@ -25,12 +25,12 @@ from .config import Settings
 from .cors import CorsPolicy
 from .endpoints import LIBRARY_ENDPOINTS
 from .errors import AppleError, default_error
-from .faults import TransportFault, client_stays, perform_fault
+from .faults import TransportFault, client_stays, fault_reply, perform_fault
 from .journal import Exchange, Journal
 from .library import CatalogPolicy, LibraryStore
-from .params import Parameters
 from .query import QueryParser
 from .ratelimit import RATE_LIMIT_RULE, RateLimiter
+from .reads import read_parsers
 from .routing import Endpoint, Router
 from .rulebook import Applied, RuleBook
 from .rules import Action, RequestFacts
@@ -43,6 +43,7 @@ from .wire import (
     empty_reply,
     encode_headers,
     error_reply,
+    read_body,
     read_headers,
 )
 
@@ -55,6 +56,8 @@ log = logging.getLogger("apple_music_mock")
 CLIENT_GONE = 499
 
 _ROUTER = Router(LIBRARY_ENDPOINTS)
+#: The paths whose POSTs carry a JSON body (the add's does not: its hot path reads none).
+_BODY_PATHS = "/v1/me/library/playlists"
 _NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 _NO_NAMESPACES: Mapping[str, Pipeline] = MappingProxyType({})
 
@@ -62,7 +65,17 @@ _NO_NAMESPACES: Mapping[str, Pipeline] = MappingProxyType({})
 class Call:
     """One request on its way through the checks: what they read and what they found."""
 
-    __slots__ = ("endpoint", "exchange", "headers", "params", "parsed", "query", "user_token")
+    __slots__ = (
+        "body",
+        "endpoint",
+        "exchange",
+        "headers",
+        "params",
+        "parsed",
+        "query",
+        "user_token",
+    )
+    body: bytes  # set only for the endpoints that read one, before the checks
 
     def __init__(self, exchange: Exchange, headers: Headers, query: Query) -> None:
         self.exchange = exchange
@@ -81,7 +94,7 @@ class Call:
             error.parameter,
             error.detail,
         )
-        return error_reply(error, headers=headers)
+        return error_reply(error, *error.more, headers=headers)
 
 
 class Pipeline:
@@ -106,8 +119,7 @@ class Pipeline:
     ) -> None:
         self.settings = settings
         self.namespaces = namespaces
-        #: Scripted delays in progress (their cancel scopes), shared by every pipeline of
-        #: the controller: :meth:`MockController.end_delays` cuts them short.
+        #: Scripted delays in progress (cancel scopes): ``MockController.end_delays``.
         self.delays = delays if delays is not None else set()
         self.clock = clock
         self.journal = journal
@@ -119,17 +131,15 @@ class Pipeline:
         self.developer_tokens = DeveloperTokenVerifier(settings, schemas, clock)
         self.user_tokens = UserTokenPolicy(settings, schemas)
         self.queries = QueryParser(settings, schemas)
-        self.read_parameters = Parameters(
-            schemas, "library-query.schema.json", settings.tolerated_parameters
-        )
+        # the library reads' parsers, by the names their endpoints give (``read_parameters``…)
+        vars(self).update(read_parsers(schemas, settings))
         self.policy = CatalogPolicy.from_settings(settings)
         self.visibility_delay = settings.visibility_delay_seconds
         self.seed = settings.seed
         self.max_target_length = settings.max_target_length
         self.cors = CorsPolicy.from_settings(settings)
         self.accepted = empty_reply(202, content_type=settings.success_content_type)
-        #: The usual answer with its CORS headers, worked out once (when they do not depend
-        #: on the request's Origin).
+        #: The usual answer with its CORS headers (when they do not depend on Origin).
         self.accepted_cors = self._with_cors(self.accepted, None) if self.cors.fixed else None
         self.user_token_source = UserTokenSource(settings.user_token_headers)
         checks: dict[str, Callable[[Call], Reply | None]] = {
@@ -159,16 +169,20 @@ class Pipeline:
             headers = read_headers(exchange.headers)
             call = Call(exchange, headers, Query(query))
             user = self._user_token(call)
-            # A namespace with settings of its own (a test on a shared server) is served by
-            # its own pipeline over the same state.
+            # A namespace with settings of its own is served by its own pipeline.
             serving = self.namespaces.get(user, self) if self.namespaces and user else self
             if length > serving.max_target_length and exchange.method != "OPTIONS":
-                # (a preflight is answered whatever the URL: the browser must get to read
-                # the 414 of the request itself)
+                # (a preflight is answered whatever the URL: the browser must read the 414)
                 kept = serving.max_target_length
                 detail = f"Request target is {length} bytes; the limit is {kept}"
                 reply = call.fail(AppleError(414, "41400", detail))
                 exchange.query = query[:kept] + b"...[%d more bytes]" % (len(query) - kept)
+            elif (
+                exchange.path.startswith(_BODY_PATHS)
+                and exchange.method == "POST"
+                and (too_large := await serving._read_body(call, receive))
+            ):
+                reply = too_large
             elif len(self.rules) and (
                 decision := self.rules.decide(serving._facts(call), serving.seed)
             ):
@@ -210,6 +224,16 @@ class Pipeline:
             if not recorded:
                 self.journal.append(exchange)
 
+    async def _read_body(self, call: Call, receive: Receive) -> Reply | None:
+        """Read the body into ``call.body``; the 413 when it is over ``max_body_bytes``."""
+        limit = self.settings.max_body_bytes
+        body = await read_body(receive, limit)
+        call.body = body or b""
+        if body is None:
+            detail = f"Request body is over max_body_bytes={limit}"
+            return call.fail(AppleError(413, "41300", detail))
+        return None
+
     def _user_token(self, call: Call) -> str | None:
         """The user token and the header that carried it, noted in the call and exchange."""
         found = self.user_token_source.find(call.headers)
@@ -241,7 +265,7 @@ class Pipeline:
             return None
         if action.fault is not None:
             exchange.fault = action.fault
-            reply = self._fault_reply(action)
+            reply = fault_reply(action)
             if action.fault == "truncated_body":
                 exchange.status = reply.status
             await perform_fault(action.fault, reply, send)
@@ -358,18 +382,6 @@ class Pipeline:
             reply = self.unauthorized()
             return reply.with_headers(encode_headers(headers))
         return call.fail(default_error(status), headers)
-
-    def _fault_reply(self, action: Action) -> Reply:
-        """What a truncated body is half of: the action's body, or its status's default."""
-        status = action.status if action.status not in (None, 202) else 500
-        if action.has_body:
-            body = action.body
-            content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-            headers = [(b"content-type", JSON_CONTENT_TYPE.encode())]
-            return Reply(
-                status, [*headers, (b"content-length", str(len(content)).encode())], content
-            )
-        return error_reply(default_error(status))
 
 
 def _log_refusal(exchange: Exchange) -> None:

@@ -9,7 +9,7 @@ from .config import Settings
 from .errors import AppleError
 from .ids import IdKind, IdShapes
 from .library import IgnoredId
-from .params import clip, to_apple_error
+from .params import clip, ignored_language, to_apple_error, with_more
 from .schemas import SchemaSet, python_pattern
 from .wire import Query
 
@@ -115,6 +115,9 @@ class QueryParser:
                 repeated.append(key)
                 if is_list:
                     document[key] = document[key] + items
+        language = document.get("l")
+        if isinstance(language, str) and ignored_language(self.settings, language):
+            del document["l"]
         failure = self._first_failure(document, repeated)
         if failure is not None:
             return failure
@@ -147,7 +150,12 @@ class QueryParser:
             ranked.append((1, order[key], AppleError(400, "40005", detail, key)))
         if not ranked:
             return None
-        return min(ranked, key=lambda item: item[:2])[2]
+        if any(
+            rank < 3 and (error.parameter or "").startswith("ids") for rank, _, error in ranked
+        ):
+            ranked = [item for item in ranked if item[0] < 3]  # "no ids" is that problem again
+        ranked.sort(key=lambda item: item[:2])
+        return with_more([error for _, _, error in ranked], self.settings)
 
     def _accept(self, document: dict[str, Any]) -> ParsedQuery | AppleError:
         ids: dict[str, tuple[str, ...]] = {}

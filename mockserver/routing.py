@@ -82,15 +82,20 @@ class Router:
                     self._routes[(method, template)] = Route(endpoint, _NO_PARAMS)
         self.endpoints = tuple(e for methods in by_template.values() for e in methods.values())
 
-    def _methods(self, path: str) -> tuple[dict[str, Endpoint], Mapping[str, str]] | None:
+    def _candidates(self, path: str) -> dict[str, Route] | None:
+        """Every method served on ``path`` and its route (a static path and a template may
+        both match it, e.g. ``POST /v1/me/library/playlists`` and ``GET …/{type}``)."""
+        found: dict[str, Route] = {}
         methods = self._static.get(path)
         if methods is not None:
-            return methods, _NO_PARAMS
+            found = {method: Route(endpoint, _NO_PARAMS) for method, endpoint in methods.items()}
         for pattern, methods in self._patterns:
             match = pattern.match(path)
             if match is not None:
-                return methods, match.groupdict()
-        return None
+                params = match.groupdict()
+                for method, endpoint in methods.items():
+                    found.setdefault(method, Route(endpoint, params))
+        return found or None
 
     def find(self, method: str, path: str) -> Route | AppleError:
         """The route of ``method`` ``path``, or the error answering it (404, 405 with the
@@ -98,22 +103,21 @@ class Router:
         route = self._routes.get((method, path))
         if route is not None:
             return route
-        found = self._methods(path)
+        found = self._candidates(path)
         if found is None:
-            if path.endswith("/") and len(path) > 1 and self._methods(path[:-1]) is not None:
+            if path.endswith("/") and len(path) > 1 and self._candidates(path[:-1]) is not None:
                 detail = f"Path '{path}' is not valid: remove the trailing slash"
                 return AppleError(400, "40000", detail)
             return AppleError(404, "40400", f"No resource at '{path}'")
-        methods, params = found
-        endpoint = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
-        if endpoint is None:
+        route = found.get(method) or (found.get("GET") if method == "HEAD" else None)
+        if route is None:
             return AppleError(405, "40500", f"Method {method} is not allowed on '{path}'")
-        return Route(endpoint, params)
+        return route
 
     def allowed(self, path: str) -> list[str]:
         """The methods served on ``path`` (for ``Allow``)."""
-        found = self._methods(path)
+        found = self._candidates(path)
         if found is None:
             return []
-        methods = sorted(found[0])
+        methods = sorted(found)
         return [*methods, "HEAD"] if "GET" in methods else methods

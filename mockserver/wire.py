@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
-from starlette.types import Send
+from starlette.types import Receive, Send
 
 from .errors import AppleError
 
@@ -23,6 +23,7 @@ __all__ = [
     "encode_headers",
     "error_reply",
     "json_reply",
+    "read_body",
     "read_headers",
     "typed_ids",
 ]
@@ -245,3 +246,20 @@ def json_reply(status: int, body: Any, *, headers: Mapping[str, str] | None = No
     """A JSON document (compact, UTF-8)."""
     content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     return Reply(status, _complete(content, True, headers), content)
+
+
+async def read_body(receive: Receive, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is past ``limit`` bytes (the rest unread)."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)

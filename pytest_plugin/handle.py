@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mockserver import JournalEntry, JournalFilters, MockControl, Rule, Settings
 from mockserver.control import LibrarySnapshot
 
-from .report import VIOLATION_STATUSES, AppleMusicAssertionError, explain
+from .report import AppleMusicAssertionError, explain, is_violation
 
 if TYPE_CHECKING:
     if sys.version_info >= (3, 11):
@@ -175,9 +175,7 @@ class AppleMusicMock:
 
     def contract_violations(self) -> list[JournalEntry]:
         """Requests the fake refused without a rule telling it to: what the real API refuses."""
-        return [
-            e for e in self.journal_entries() if e.status in VIOLATION_STATUSES and e.rule is None
-        ]
+        return [e for e in self.journal_entries() if is_violation(e)]
 
     def report(self) -> str:
         """Everything received and answered during this test, near-miss style."""
@@ -228,6 +226,40 @@ class AppleMusicMock:
                     ["library does not hold what was expected:", *problems, "", self.report()]
                 )
             )
+
+    def assert_playlist(
+        self, name: str, tracks: Sequence[str] | None = None, *, user_token: str | None = None
+    ) -> dict[str, Any]:
+        """Assert the user (this test's by default) created a library playlist called ``name``
+        and, when ``tracks`` is given, that it holds exactly those tracks in that order (each
+        a catalog id or a library id). Returns the playlist as the admin library view shows it."""
+        __tracebackhide__ = True
+        library = self.get_library(user_token)
+        created = [p for p in library["playlists"] if p.get("tracks") is not None]
+        found = [p for p in created if p.get("name") == name]
+        if not found:
+            names = [p.get("name") for p in created]
+            raise AppleMusicAssertionError(
+                f"no library playlist named {name!r} (created: {names})\n\n{self.report()}"
+            )
+        catalog = {
+            item["library_id"]: item["catalog_id"]
+            for type_ in ("songs", "music-videos")
+            for item in library[type_]
+        }
+        playlist = found[-1]
+        if tracks is not None:
+            actual = list(playlist["tracks"])
+            if len(actual) != len(tracks) or any(
+                want not in (got, catalog.get(got))
+                for want, got in zip(tracks, actual, strict=False)
+            ):
+                shown = [catalog.get(got, got) for got in actual]
+                raise AppleMusicAssertionError(
+                    f"library playlist {name!r}: expected tracks {list(tracks)}, it holds "
+                    f"{shown}\n\n{self.report()}"
+                )
+        return dict(playlist)
 
     def assert_requests(
         self, count: int | None = None, **filters: Unpack[JournalFilters]

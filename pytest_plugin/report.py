@@ -5,14 +5,26 @@ from __future__ import annotations
 
 from mockserver import JournalEntry
 from mockserver.ids import RESOURCE_TYPES
+from mockserver.reads import NOT_IN_LIBRARY
 from mockserver.tokens import MAX_TOKEN_LIFETIME
 
-__all__ = ["VIOLATION_STATUSES", "AppleMusicAssertionError", "explain"]
+__all__ = ["VIOLATION_STATUSES", "AppleMusicAssertionError", "explain", "is_violation"]
 
 #: Statuses the fake sends for requests the real API would refuse (when no rule made it).
 VIOLATION_STATUSES = frozenset({400, 401, 403, 404, 405, 414})
 
 _TYPES = ", ".join(sorted(RESOURCE_TYPES))
+
+
+def is_violation(entry: JournalEntry) -> bool:
+    """A request the real API would refuse, refused without a rule telling the fake to. (A
+    well-formed read of an id the library does not hold is answered 404 by the real API
+    too: not a violation.)"""
+    return (
+        entry.status in VIOLATION_STATUSES
+        and entry.rule is None
+        and entry.reason != NOT_IN_LIBRARY
+    )
 
 
 class AppleMusicAssertionError(AssertionError):
@@ -27,6 +39,8 @@ def _expected(entry: JournalEntry) -> str:
             f"iat not in the future, exp within {MAX_TOKEN_LIFETIME:,} s, raw R||S signature by a "
             "trusted key>"
         )
+    if code == "40300" and entry.path.startswith("/v1/me/library/playlists/"):
+        return "a playlist created through the API: one added from the catalog cannot be edited"
     if code == "40300":
         return (
             "a non-empty Music-User-Token the fake accepts (Media-User-Token counts only "
@@ -34,6 +48,19 @@ def _expected(entry: JournalEntry) -> str:
         )
     if code == "40015":
         return "a user with a subscription (this one is in unsubscribed_user_tokens)"
+    path = entry.path
+    body_error = code in ("40000", "40005") and not parameter
+    if body_error and path.startswith("/v1/me/library/playlists") and entry.method == "POST":
+        return (
+            'a JSON body: {"attributes": {"name": …}, "relationships": {"tracks": {"data": '
+            '[{"id", "type"}]}}} to create, {"data": [{"id", "type"}]} to add tracks; type '
+            "one of songs, library-songs, music-videos, library-music-videos"
+        )
+    if entry.method in ("GET", "HEAD") and path.startswith("/v1/me/library") and code:
+        return (
+            "the read's documented parameters: l and include=catalog; limit and offset on "
+            "pages; ids on the collections; ids[library-TYPE] on /v1/me/library"
+        )
     if code == "40004" and parameter.startswith("ids"):
         return f"ids[TYPE]=id1,id2 with TYPE one of {_TYPES}"
     if code == "40004":
@@ -44,6 +71,11 @@ def _expected(entry: JournalEntry) -> str:
         return f"ids[TYPE]=id1,id2: at least one, no empty elements, TYPE one of {_TYPES}"
     if entry.status == 414:
         return "a shorter request target: split the ids over several requests"
+    if entry.status in (404, 405) and path.startswith("/v1/me/library/"):
+        return (
+            "a documented library endpoint: GET /v1/me/library/{type}[/{id}], …/recently-added, "
+            "POST …/playlists, GET or POST …/playlists/{id}/tracks"
+        )
     if entry.status in (404, 405) or code == "40000":
         return "POST /v1/me/library (no trailing slash)"
     return "a request the real API accepts"
@@ -61,7 +93,7 @@ def explain(entry: JournalEntry) -> str:
         line += f" [fault: {entry.fault}]"
     if entry.user_header is not None and entry.user_header != "music-user-token":
         line += f" (user token from {entry.user_header})"
-    if entry.status in VIOLATION_STATUSES and entry.rule is None:
+    if is_violation(entry):
         where = f" on {entry.parameter!r}" if entry.parameter else ""
         why = entry.detail or entry.reason or ""
         line += f"\n    broke the contract{where}: {why}".rstrip(": ")

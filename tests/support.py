@@ -78,9 +78,9 @@ class Reply:
 
     @property
     def error(self) -> dict[str, Any]:
-        """The single error of an errors body."""
+        """The first error of an errors body (one per problem: the first the checks found)."""
         errors = self.json()["errors"]
-        assert len(errors) == 1, errors
+        assert errors, errors
         error: dict[str, Any] = errors[0]
         return error
 

@@ -43,20 +43,28 @@ def test_trailing_slash_is_400(call: Caller, errors_validator: Draft202012Valida
     assert_error(reply, errors_validator, 400, "40000")
 
 
-@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "GET"])
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 def test_other_methods_are_405_with_errors_body(
     call: Caller, errors_validator: Draft202012Validator, method: str
 ) -> None:
     reply = call(SONGS, method=method)
     assert_error(reply, errors_validator, 405, "40500")
-    assert reply.headers["allow"] == "POST"
+    assert reply.headers["allow"] == "GET, POST, HEAD"
+
+
+def test_get_of_the_add_is_a_read_by_library_typed_ids(
+    call: Caller, errors_validator: Draft202012Validator
+) -> None:
+    # GET /v1/me/library reads by ids[library-TYPE]; a catalog type is not one of its names
+    reply = call(SONGS, method="GET")
+    assert_error(reply, errors_validator, 400, "40004", "ids[songs]")
 
 
 def test_405_body_can_be_empty(serve: Serve) -> None:
     reply = serve(method_not_allowed_body="empty")(SONGS, method="DELETE")
     assert reply.status == 405
     assert reply.body == b""
-    assert reply.headers["allow"] == "POST"
+    assert reply.headers["allow"] == "GET, POST, HEAD"
 
 
 def test_unknown_path_is_404(call: Caller, errors_validator: Draft202012Validator) -> None:

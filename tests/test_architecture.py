@@ -37,6 +37,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "params",
         "faults",
         "routing",
+        "reads",
+        "playlists",
         "endpoints",
         "pipeline",
         "controller",

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.live
 
 BEHAVIOURS = Path(__file__).parent / "modes" / "behaviours.py"
 #: Tests in the behaviour file, each run through both routes (respx and the server URL).
-EXPECTED = 2 * (1 + 1 + 1 + 6 + 6 + 1 + 1)
+EXPECTED = 2 * (1 + 1 + 1 + 6 + 6 + 1 + 1 + 1)
 ADMIN_TOKEN = "modes-admin-token-0123456789"
 
 
@@ -66,6 +66,12 @@ def run_behaviours(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 def test_in_process_and_per_session_server(pytester: pytest.Pytester) -> None:
     run_behaviours(pytester).assert_outcomes(passed=EXPECTED)
+
+
+def test_the_playlist_client_passes_in_strict_mode(pytester: pytest.Pytester) -> None:
+    # every library call it makes (add, reads, create, add tracks) is one the real API takes
+    result = run_behaviours(pytester, "--apple-music-strict", "-k", "playlist_client")
+    result.assert_outcomes(passed=2)
 
 
 def test_external_server_with_its_own_key_and_an_admin_token(

@@ -1,4 +1,5 @@
-"""Hypothesis strategies: ids and id groups, requests in every wire form, tokens, behaviours.
+"""Hypothesis strategies: ids and id groups, requests in every wire form, library playlist
+bodies, tokens, behaviours.
 
 Everything here is built from the JSON Schemas in ``schemas/`` (id shapes, query rules) so
 generated data is exactly what the fake accepts or refuses. Importing this package
@@ -17,6 +18,7 @@ except ImportError as _error:
 
 from .behaviours import Behaviour, behaviours
 from .ids import catalog_ids, id_groups, library_ids, malformed_ids
+from .playlists import LibraryPlaylistRequest, library_playlist_requests
 from .queries import (
     ENCODINGS,
     InvalidQuery,
@@ -33,6 +35,7 @@ __all__ = [
     "Behaviour",
     "InvalidQuery",
     "LibraryAddQuery",
+    "LibraryPlaylistRequest",
     "behaviours",
     "catalog_ids",
     "developer_tokens",
@@ -42,6 +45,7 @@ __all__ = [
     "language_tags",
     "library_add_queries",
     "library_ids",
+    "library_playlist_requests",
     "malformed_ids",
     "music_user_tokens",
     "storefronts",

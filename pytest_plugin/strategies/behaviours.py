@@ -24,6 +24,8 @@ class Behaviour:
     visibility_delay_seconds: float = 0.0
     seed: int = 0
     settings: Mapping[str, Any] = field(default_factory=dict)
+    match: Mapping[str, Any] | None = None
+    """Which requests the steps answer (a rule's ``match``); by default the add's."""
 
     @property
     def statuses(self) -> list[int | None]:
@@ -37,7 +39,8 @@ class Behaviour:
             **self.settings,
         )
         if self.steps:
-            control.add_rule(sequence=list(self.steps))
+            where = {"match": dict(self.match)} if self.match is not None else {}
+            control.add_rule(sequence=list(self.steps), **where)
 
 
 def behaviours(
@@ -48,10 +51,13 @@ def behaviours(
     max_delay: float = 0.02,
     drops: bool = True,
     visibility: bool = False,
+    match: Mapping[str, Any] | None = None,
 ) -> st.SearchStrategy[Behaviour]:
     """Server behaviours to survive: a sequence of answers (normal 202s, ``statuses``, short
     delays, transport faults) for the next requests, then normal behaviour; optionally a
-    silent drop rate and a visibility delay. Shrinks to "no misbehaviour at all"."""
+    silent drop rate and a visibility delay. The steps answer the add unless ``match`` (a
+    rule's match, e.g. ``{"path": "/v1/me/library/playlists"}``) names other requests.
+    Shrinks to "no misbehaviour at all"."""
     allowed = {202, 400, 401, 403, 404, 405, 429, 500, 503}
     for status in statuses:
         if status not in allowed:
@@ -80,4 +86,5 @@ def behaviours(
         drop_rate=drop_rate,
         visibility_delay_seconds=delay,
         seed=st.integers(0, 2**16),
+        match=st.just(match),
     )

@@ -94,3 +94,51 @@ def test_library_state_is_per_test(post: Post, apple_music: AppleMusicMock) -> N
     apple_music.put_library(None, {"songs": ["5"]})
     post("/v1/me/library?ids[songs]=6", headers=apple_music.headers)
     assert apple_music.library("songs") == ["5", "6"]
+
+
+@pytest.fixture(params=["respx", "server"])
+def call(request: pytest.FixtureRequest, apple_music: AppleMusicMock) -> Callable[..., Any]:
+    """Any method, the two ways a client reaches the fake (as ``post``)."""
+    send: Callable[..., Any] = httpx.request
+    base = "https://api.music.apple.com"
+    if request.param == "respx":
+        request.getfixturevalue("apple_music_respx")
+    else:
+        base, send = request.getfixturevalue("apple_music_server").url, requests.request
+    return lambda method, path, **kwargs: send(method, base + path, timeout=10, **kwargs)
+
+
+def test_a_playlist_client_adds_creates_fills_and_reads_back(
+    call: Callable[..., Any], apple_music: AppleMusicMock
+) -> None:
+    headers = apple_music.headers
+    assert call("POST", "/v1/me/library?ids[songs]=101,102", headers=headers).status_code == 202
+    songs = call("GET", "/v1/me/library/songs", headers=headers).json()["data"]
+    body = {
+        "attributes": {"name": "Verified", "description": "made by a test"},
+        "relationships": {"tracks": {"data": [{"id": s["id"], "type": s["type"]} for s in songs]}},
+    }
+    created = call("POST", "/v1/me/library/playlists", headers=headers, json=body)
+    assert created.status_code == 201
+    playlist = created.json()["data"][0]
+    tracks = f"/v1/me/library/playlists/{playlist['id']}/tracks"
+    more = {"data": [{"id": "103", "type": "songs"}]}
+    assert call("POST", tracks, headers=headers, json=more).status_code == 204
+    assert call("GET", playlist["href"], headers=headers).json()["data"][0]["id"] == playlist["id"]
+    names = [t["attributes"]["name"] for t in call("GET", tracks, headers=headers).json()["data"]]
+    assert names == ["Song 101", "Song 102", "Song 103"]
+    recent = call("GET", "/v1/me/library/recently-added", headers=headers).json()["data"]
+    assert [r["attributes"]["name"] for r in recent[:2]] == ["Song 103", "Verified"]
+    apple_music.assert_playlist("Verified", tracks=["101", "102", "103"])
+    apple_music.assert_no_contract_violations()
+    report = apple_music.report()
+    for line in [
+        "=101,102 -> 202",
+        "GET /v1/me/library/songs -> 200",
+        "POST /v1/me/library/playlists -> 201",
+        f"POST {tracks} -> 204",
+        f"GET {playlist['href']} -> 200",
+        f"GET {tracks} -> 200",
+        "GET /v1/me/library/recently-added -> 200",
+    ]:
+        assert line in report, report

@@ -1,0 +1,157 @@
+"""The ``/v1/me/library`` reads a verifying client makes: the collections (alphabetical, or by
+``ids``), one resource by library id, several by resource-typed ids, and recently added."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .config import Settings
+from .errors import AppleError
+from .ids import LIBRARY_KINDS
+from .library import LibraryItem
+from .params import Parameters
+from .routing import Endpoint
+from .schemas import SchemaSet
+from .wire import Reply, json_reply
+
+if TYPE_CHECKING:
+    from .pipeline import Call, Pipeline
+
+__all__ = ["NOT_IN_LIBRARY", "READ_ENDPOINTS", "not_found", "page", "read_parsers"]
+
+LIBRARY = "/v1/me/library"
+_TYPES = "|".join(sorted(LIBRARY_KINDS))
+#: Library resource type (``library-songs``) -> the fake's type (``songs``).
+_BY_LIBRARY_TYPE = {kind.type: type_ for type_, kind in LIBRARY_KINDS.items()}
+
+
+#: The journal's reason for a 404 of a well-formed library read: the id is not (yet) in the
+#: user's library. The real API answers it too; it is no contract violation.
+NOT_IN_LIBRARY = "not in the user's library"
+
+
+def not_found(call: Call, library_type: str, id_: str) -> Reply:
+    """The 404 of an id the user's library does not hold (visible, of that type)."""
+    call.exchange.reason = NOT_IN_LIBRARY
+    return call.fail(AppleError(404, "40400", f"No {library_type} with id '{id_[:64]}'"))
+
+
+#: The pipeline attribute of each read's query parser -> the schema document it validates.
+_PARSERS = {
+    "read_parameters": "library-query.schema.json",
+    "item_parameters": "library-item-query.schema.json",
+    "typed_parameters": "library-ids-query.schema.json",
+    "recent_parameters": "recently-added-query.schema.json",
+    "tracks_parameters": "library-tracks-query.schema.json",
+}
+
+
+def read_parsers(schemas: SchemaSet, settings: Settings) -> dict[str, Parameters]:
+    """The reads' query parsers (compiled once per configuration), by pipeline attribute."""
+    return {name: Parameters(schemas, document, settings) for name, document in _PARSERS.items()}
+
+
+def _resources(items: Iterable[LibraryItem], parsed: Mapping[str, Any]) -> list[dict[str, Any]]:
+    include = parsed.get("include") == "catalog"
+    return [item.to_resource(include_catalog=include) for item in items]
+
+
+def page(
+    items: list[LibraryItem],
+    parsed: Mapping[str, Any],
+    path: str,
+    default_limit: int,
+) -> Reply:
+    """A page of ``items`` (``limit``, ``offset``) with ``meta.total`` and a ``next`` link that
+    keeps the query's other parameters."""
+    limit, offset = parsed["limit"], parsed["offset"]
+    body: dict[str, Any] = {
+        "data": _resources(items[offset : offset + limit], parsed),
+        "meta": {"total": len(items)},
+    }
+    if offset + limit < len(items):
+        following = f"{path}?offset={offset + limit}"
+        if limit != default_limit:
+            following += f"&limit={limit}"
+        for name in ("include", "l"):
+            if name in parsed:
+                following += f"&{name}={parsed[name]}"
+        body["next"] = following
+    return json_reply(200, body)
+
+
+def collection(pipeline: Pipeline, call: Call) -> Reply:
+    """``GET /v1/me/library/{type}``: the user's visible items in alphabetical order (by
+    name) [doc], paged; with ``ids``, those of them that exist, in the order asked."""
+    type_ = call.params["type"]
+    parsed = call.parsed
+    items = pipeline.library.items(call.user_token or "", type_, now=call.exchange.time)
+    ids = parsed.get("ids")
+    if ids is not None:
+        by_id = {item.library_id: item for item in items}
+        found = [by_id[i] for i in dict.fromkeys(ids.split(",")) if i in by_id]
+        return json_reply(200, {"data": _resources(found, parsed)})
+    items.sort(key=lambda item: (item.name, item.library_id))
+    return page(items, parsed, f"{LIBRARY}/{type_}", 25)
+
+
+def one(pipeline: Pipeline, call: Call) -> Reply:
+    """``GET /v1/me/library/{type}/{id}``: ``{"data": [resource]}``, or 404 for an id the user
+    does not have (another user's included)."""
+    type_, id_ = call.params["type"], call.params["id"]
+    item = pipeline.library.find(call.user_token or "", type_, id_, now=call.exchange.time)
+    if item is None:
+        return not_found(call, LIBRARY_KINDS[type_].type, id_)
+    return json_reply(200, {"data": _resources([item], call.parsed)})
+
+
+def typed(pipeline: Pipeline, call: Call) -> Reply:
+    """``GET /v1/me/library?ids[library-songs]=…``: the user's items with those ids, type by
+    type in the order asked; unknown ids are left out."""
+    parsed = call.parsed
+    wanted = [(key[4:-1], value) for key, value in parsed.items() if key.startswith("ids[")]
+    if not wanted:
+        detail = "At least one 'ids[library-TYPE]' parameter is required"
+        return call.fail(AppleError(400, "40005", detail, "ids"))
+    items = pipeline.library.items(call.user_token or "", now=call.exchange.time)
+    found: list[LibraryItem] = []
+    for library_type, ids in wanted:
+        type_ = _BY_LIBRARY_TYPE.get(library_type)
+        by_id = {item.library_id: item for item in items if item.type == type_}
+        found += [by_id[i] for i in dict.fromkeys(ids.split(",")) if i in by_id]
+    return json_reply(200, {"data": _resources(found, parsed)})
+
+
+def recently_added(pipeline: Pipeline, call: Call) -> Reply:
+    """``GET /v1/me/library/recently-added``: every visible item, newest first, paged."""
+    items = pipeline.library.items(call.user_token or "", now=call.exchange.time)
+    items.reverse()  # insertion order is add order; a stable sort keeps it among equals
+    items.sort(key=lambda item: item.added_at, reverse=True)
+    return page(items, call.parsed, f"{LIBRARY}/recently-added", 10)
+
+
+READ_ENDPOINTS = (
+    Endpoint("getLibraryResourcesByIds", "GET", LIBRARY, "typed_parameters", typed),
+    Endpoint(
+        "getRecentlyAddedResources",
+        "GET",
+        f"{LIBRARY}/recently-added",
+        "recent_parameters",
+        recently_added,
+    ),
+    Endpoint(
+        "getLibraryResources",
+        "GET",
+        f"{LIBRARY}/{{type:{_TYPES}}}",
+        "read_parameters",
+        collection,
+    ),
+    Endpoint(
+        "getLibraryResource",
+        "GET",
+        f"{LIBRARY}/{{type:{_TYPES}}}/{{id}}",
+        "item_parameters",
+        one,
+    ),
+)
