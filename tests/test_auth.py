@@ -66,8 +66,9 @@ REJECTED_TOKENS = {
     + forge_token(HEADER, claims(iat=int(time.time()) + 3600, exp=int(time.time()) + 7200)),
     "expired": "Bearer "
     + forge_token(HEADER, claims(iat=int(time.time()) - 7200, exp=int(time.time()) - 1)),
+    # (a day past the ceiling: these tokens are made at import and used minutes later)
     "exp past the ceiling": "Bearer "
-    + forge_token(HEADER, claims(exp=int(time.time()) + MAX_TOKEN_LIFETIME + 120)),
+    + forge_token(HEADER, claims(exp=int(time.time()) + MAX_TOKEN_LIFETIME + 86400)),
     "exp before iat": "Bearer "
     + forge_token(HEADER, claims(iat=int(time.time()), exp=int(time.time()) - 10)),
     "empty signature": "Bearer " + forge_token(HEADER, claims(), b""),
