@@ -21,6 +21,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = [
     "DEFAULT_LANGUAGES",
+    "DEFAULT_STOREFRONTS",
     "DEFAULT_USER_TOKEN_HEADERS",
     "SERVER_WIDE",
     "Settings",
@@ -37,6 +38,11 @@ DEFAULT_LANGUAGES: Mapping[str, Mapping[str, Any]] = {
     "jp": {"default": "ja", "supported": ["ja", "en-US"]},
 }
 
+
+#: Apple Music's storefront codes (the default of the ``storefronts`` setting, from the schema).
+DEFAULT_STOREFRONTS: frozenset[str] = frozenset(
+    load_schemas().document("config.schema.json")["properties"]["storefronts"]["default"]
+)
 
 #: Host -> the headers that carry the user token there ("*": any other host).
 DEFAULT_USER_TOKEN_HEADERS: Mapping[str, Sequence[str]] = {
@@ -65,6 +71,10 @@ class Settings:
     posix_language: Literal["ignore", "reject"] = "reject"
     errors_per_answer: Literal["all", "first"] = "all"
     storefront: str = "us"
+    storefronts: Collection[str] = field(default_factory=lambda: DEFAULT_STOREFRONTS)
+    unknown_storefront_status: Literal[400, 404] = 400
+    user_storefronts: Mapping[str, str] = field(default_factory=dict)
+    song_adds_album: bool = True
     languages: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     missing_user_token_status: Literal[401, 403] = 403
     unauthorized_body: Literal["empty", "errors"] = "empty"
@@ -92,7 +102,8 @@ class Settings:
     token_cache_size: int = 1024
     rules: Sequence[Mapping[str, Any]] = ()
     rate_limit: Mapping[str, Any] | None = None
-    catalog: Mapping[str, Sequence[str]] | None = None
+    catalog: Mapping[str, Any] | None = None
+    """A catalog document (``schemas/catalog.schema.json``); see :class:`~mockserver.Catalog`."""
     unavailable_ids: Mapping[str, Sequence[str]] = field(default_factory=dict)
     drop_rate: float = 0.0
     visibility_delay_seconds: float = 0.0
@@ -129,6 +140,8 @@ class Settings:
         freeze(self, "developer_keys", tuple(self.developer_keys))
         freeze(self, "check_order", tuple(self.check_order))
         freeze(self, "rules", tuple(json.loads(json.dumps(list(self.rules)))))
+        freeze(self, "storefronts", frozenset(self.storefronts))
+        freeze(self, "user_storefronts", dict(self.user_storefronts))
         freeze(self, "revoked_user_tokens", frozenset(self.revoked_user_tokens))
         freeze(self, "unsubscribed_user_tokens", frozenset(self.unsubscribed_user_tokens))
         if self.known_user_tokens is not None:
@@ -254,6 +267,8 @@ def _validate(data: Mapping[str, Any]) -> None:
         unknown = sorted(set(data) - set(schema["properties"]))
         raise ConfigError(_unknown_message(unknown[0]))
     name = str(error.path[0]) if error.path else "settings"
+    if name == "catalog" and error.validator == "anyOf" and len(error.path) == 1:
+        _validate_catalog(data["catalog"])
     if name == "rules" and len(error.path) > 1:
         index = int(error.path[1])
         try:
@@ -308,6 +323,24 @@ _SECRET_SETTINGS = frozenset(
         "unsubscribed_user_tokens",
     }
 )
+
+
+def _validate_catalog(document: Any) -> None:
+    """ConfigError naming the first problem of a catalog document, by its place in it."""
+    validator = load_schemas().validator("catalog.schema.json")
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))
+    if not errors:
+        return
+    error = errors[0]
+    message = schema_message(error)
+    if error.validator == "anyOf":  # an item: neither an id nor a resource object
+        deepest = max(error.context or (), key=lambda e: len(e.absolute_path), default=None)
+        if deepest is not None and len(deepest.absolute_path) > len(error.absolute_path):
+            error, message = deepest, schema_message(deepest)
+        else:
+            message = "must be an id (a non-empty string) or a resource object with an 'id'"
+    where = "".join(f"[{part!r}]" for part in error.absolute_path)
+    raise ConfigError(f"invalid setting 'catalog'{where}: {message}")
 
 
 def validate_rule(data: Mapping[str, Any]) -> None:
