@@ -50,7 +50,7 @@ _SEPARATOR = "\n"  # between the search texts of two items: no search word conta
 
 
 class _SearchIndex:
-    """One type's items as one lower-case text (name, artist, album), so a word is found by
+    """One type's items as one case-folded text (name, artist, album), so a word is found by
     the string search of the C library instead of a Python loop over every item."""
 
     def __init__(self, entries: Iterable[tuple[str, str, str]]) -> None:
@@ -60,9 +60,9 @@ class _SearchIndex:
         texts: list[str] = []
         offset = 0
         for id_, name, text in entries:
-            text = text.lower().replace(_SEPARATOR, " ")
+            text = text.casefold().replace(_SEPARATOR, " ")
             self.ids.append(id_)
-            self.names.append(name.lower())
+            self.names.append(name.casefold())
             starts.append(offset)
             texts.append(text)
             offset += len(text) + 1
@@ -153,10 +153,10 @@ class Catalog:
 
     def search(self, type_: str, term: str, storefront: str) -> list[dict[str, Any]]:
         """Items of ``type_`` whose name, artist or album contain every word of ``term``
-        (case-insensitive), available in ``storefront``: an exact name first, then names
+        (case-insensitive: case-folded), available in ``storefront``: an exact name first, then names
         starting with the term, then the rest, each in catalog order."""
         index = self._index(type_)
-        words = term.lower().split()
+        words = term.casefold().split()
         phrase = " ".join(words)
         ranked: list[tuple[int, int]] = []
         for position in index.find(words):

@@ -179,7 +179,8 @@ def search(pipeline: Pipeline, call: Call) -> Reply:
             )
         results[type_] = group
     order = list(results)
-    return json_reply(200, {"results": results, "meta": {"results": {"order": order}}})
+    meta = {"results": {"order": order, "rawOrder": order}}
+    return json_reply(200, {"results": results, "meta": meta})
 
 
 def library_relationship(pipeline: Pipeline, call: Call) -> Reply:

@@ -27,6 +27,7 @@ __all__ = [
     "Settings",
     "check_finite",
     "load_config",
+    "validate_catalog",
     "validate_rule",
 ]
 
@@ -268,7 +269,7 @@ def _validate(data: Mapping[str, Any]) -> None:
         raise ConfigError(_unknown_message(unknown[0]))
     name = str(error.path[0]) if error.path else "settings"
     if name == "catalog" and error.validator == "anyOf" and len(error.path) == 1:
-        _validate_catalog(data["catalog"])
+        validate_catalog(data["catalog"])
     if name == "rules" and len(error.path) > 1:
         index = int(error.path[1])
         try:
@@ -325,7 +326,7 @@ _SECRET_SETTINGS = frozenset(
 )
 
 
-def _validate_catalog(document: Any) -> None:
+def validate_catalog(document: Any) -> None:
     """ConfigError naming the first problem of a catalog document, by its place in it."""
     validator = load_schemas().validator("catalog.schema.json")
     errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))

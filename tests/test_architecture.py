@@ -31,6 +31,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     "state": (
         "catalog",
+        "catalog_editor",
         "journal",
         "library",
         "policy",
