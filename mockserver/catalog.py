@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import bisect
 import copy
+import json
+import re
 import threading
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
-__all__ = ["CATALOG_TYPES", "EXTENSION", "Catalog"]
+from .errors import ConfigError
+from .schemas import schema_dir
+
+__all__ = ["CATALOG_TYPES", "EXTENSION", "Catalog", "merge", "read_catalog"]
 
 #: The fake's own key, in a catalog document and in each of its resources.
 EXTENSION = "x-apple-music-mock"
@@ -46,45 +52,51 @@ _LIBRARY_ATTRIBUTES = (
     "hasLyrics",
     "trackCount",
 )
-_SEPARATOR = "\n"  # between the search texts of two items: no search word contains it
+_WORD = re.compile(r"\w+")
 
 
 class _SearchIndex:
-    """One type's items as one case-folded text (name, artist, album), so a word is found by
-    the string search of the C library instead of a Python loop over every item."""
+    """One type's items by the words of their name, artist and album (case-folded): a sorted
+    vocabulary, so the words starting with a search word are one bisection away, and for
+    each word the set of items that have it."""
 
     def __init__(self, entries: Iterable[tuple[str, str, str]]) -> None:
         self.ids: list[str] = []
         self.names: list[str] = []
-        starts: list[int] = []
-        texts: list[str] = []
-        offset = 0
-        for id_, name, text in entries:
-            text = text.casefold().replace(_SEPARATOR, " ")
+        postings: dict[str, set[int]] = {}
+        for index, (id_, name, text) in enumerate(entries):
             self.ids.append(id_)
-            self.names.append(name.casefold())
-            starts.append(offset)
-            texts.append(text)
-            offset += len(text) + 1
-        self.starts = starts
-        self.text = _SEPARATOR.join(texts)
-        self._texts = texts
+            self.names.append(" ".join(words(name)))
+            for word in words(text):
+                postings.setdefault(word, set()).add(index)
+        self.vocabulary = sorted(postings)
+        self.postings = [postings[word] for word in self.vocabulary]
 
-    def find(self, words: list[str]) -> list[int]:
-        """Indexes of the items whose text contains every word, in catalog order."""
-        if not words or not self.ids:
+    def _starting_with(self, prefix: str) -> set[int]:
+        vocabulary = self.vocabulary
+        low = bisect.bisect_left(vocabulary, prefix)
+        high = bisect.bisect_left(vocabulary, prefix + "\U0010ffff", low)
+        if high - low == 1:
+            return self.postings[low]
+        return set().union(*self.postings[low:high])
+
+    def find(self, query: list[str]) -> list[int]:
+        """Indexes of the items with, for every query word, a word starting with it; in
+        catalog order."""
+        if not query:
             return []
-        first, *others = sorted(words, key=len, reverse=True)  # the longest is the rarest
-        found: list[int] = []
-        text, starts, texts = self.text, self.starts, self._texts
-        at = text.find(first)
-        while at != -1:
-            index = bisect.bisect_right(starts, at) - 1
-            if all(word in texts[index] for word in others):
-                found.append(index)
-            next_start = starts[index + 1] if index + 1 < len(starts) else len(text)
-            at = text.find(first, next_start)
-        return found
+        found: set[int] | None = None
+        for word in sorted(set(query), key=len, reverse=True):  # the longest: fewest items
+            items = self._starting_with(word)
+            found = set(items) if found is None else found & items
+            if not found:
+                return []
+        return sorted(found or ())
+
+
+def words(text: str) -> list[str]:
+    """The case-folded words of ``text`` (letters and digits; punctuation separates)."""
+    return _WORD.findall(text.casefold())
 
 
 class Catalog:
@@ -151,25 +163,25 @@ class Catalog:
                     found.append(resource)
         return found
 
-    def search(self, type_: str, term: str, storefront: str) -> list[dict[str, Any]]:
-        """Items of ``type_`` whose name, artist or album contain every word of ``term``
-        (case-insensitive: case-folded), available in ``storefront``: an exact name first, then names
+    def search(
+        self, type_: str, term: str, storefront: str, *, offset: int = 0, limit: int | None = None
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Items of ``type_`` with, for every word of ``term``, a word of their name, artist
+        or album starting with it (case-insensitive), available in ``storefront``: how many,
+        and those from ``offset`` (``limit`` of them). An exact name comes first, then names
         starting with the term, then the rest, each in catalog order."""
         index = self._index(type_)
-        words = term.casefold().split()
-        phrase = " ".join(words)
-        ranked: list[tuple[int, int]] = []
-        for position in index.find(words):
-            name = index.names[position]
-            rank = 0 if name == phrase else 1 if name.startswith(phrase) else 2
-            ranked.append((rank, position))
-        ranked.sort()
-        found = []
-        for _, position in ranked:
-            resource = self.get(type_, index.ids[position], storefront)
-            if resource is not None:
-                found.append(resource)
-        return found
+        query = words(term)
+        phrase = " ".join(query)
+        names, ids, where = index.names, index.ids, self._where
+        ranked = sorted(
+            (0 if names[i] == phrase else 1 if names[i].startswith(phrase) else 2, i)
+            for i in index.find(query)
+            if not where or self.available(type_, ids[i], storefront)
+        )
+        end = len(ranked) if limit is None else offset + limit
+        page = [self.get(type_, ids[i], storefront) for _, i in ranked[offset:end]]
+        return len(ranked), [resource for resource in page if resource is not None]
 
     def _index(self, type_: str) -> _SearchIndex:
         index = self._search.get(type_)
@@ -241,7 +253,7 @@ def _resource(type_: str, entry: Any) -> dict[str, Any]:
             "attributes": {"name": f"{_NAME_PREFIX[type_]} {entry}"},
         }
     else:
-        resource = copy.deepcopy(dict(entry))
+        resource = dict(entry)  # nested values are shared, never changed: read-only
         resource["id"] = str(resource["id"])
         resource["type"] = type_
         resource["attributes"] = dict(resource.get("attributes") or {})
@@ -259,3 +271,17 @@ def _search_text(resource: Mapping[str, Any]) -> str:
         for name in ("name", "artistName", "albumName", "curatorName")
         if attributes.get(name)
     )
+
+
+def read_catalog(source: str | Path) -> Any:
+    """A catalog document from a JSON file, or the built-in demo catalog for ``"demo"`` (a
+    dozen made-up items by "The Offline Band", ``schemas/catalogs/demo.json``; any other
+    well-shaped id is still added, as in an open catalog). Checked when it becomes a
+    setting."""
+    path = schema_dir() / "catalogs" / "demo.json" if str(source) == "demo" else Path(source)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"cannot read catalog file {str(path)!r}: {error.strerror}") from None
+    except ValueError as error:
+        raise ConfigError(f"catalog file {str(path)!r} is not valid JSON: {error}") from None

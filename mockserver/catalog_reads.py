@@ -164,19 +164,16 @@ def search(pipeline: Pipeline, call: Call) -> Reply:
     term, limit, offset = str(parsed["term"]), parsed["limit"], parsed["offset"]
     results: dict[str, Any] = {}
     path = call.exchange.path
+    link = f"{path}?limit={limit}&offset={{}}&term={quote(term, safe='')}&types={{}}"
     for type_ in dict.fromkeys(str(parsed["types"]).split(",")):
-        found = pipeline.policy.catalog.search(type_, term, storefront)
-        if offset >= len(found):
+        total, found = pipeline.policy.catalog.search(
+            type_, term, storefront, offset=offset, limit=limit
+        )
+        if not found:
             continue
-        group: dict[str, Any] = {
-            "href": f"{path}?limit={limit}&offset={offset}&term={quote(term, safe='')}&types={type_}",
-            "data": found[offset : offset + limit],
-        }
-        if offset + limit < len(found):
-            following = offset + limit
-            group["next"] = (
-                f"{path}?limit={limit}&offset={following}&term={quote(term, safe='')}&types={type_}"
-            )
+        group: dict[str, Any] = {"href": link.format(offset, type_), "data": found}
+        if offset + limit < total:
+            group["next"] = link.format(offset + limit, type_)
         results[type_] = group
     order = list(results)
     meta = {"results": {"order": order, "rawOrder": order}}
