@@ -116,6 +116,10 @@ class Catalog:
                 resource = _resource(type_, entry)
                 id_ = resource["id"]
                 own = resource.pop(EXTENSION, None) or {}
+                if "library" in resource.get("relationships", {}):  # per user: never the catalog's
+                    resource["relationships"] = {
+                        k: v for k, v in resource["relationships"].items() if k != "library"
+                    }
                 if "storefronts" in own:
                     self._where[(type_, id_)] = frozenset(own["storefronts"])
                 self._items[type_][id_] = resource

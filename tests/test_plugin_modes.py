@@ -23,7 +23,7 @@ pytestmark = pytest.mark.live
 
 BEHAVIOURS = Path(__file__).parent / "modes" / "behaviours.py"
 #: Tests in the behaviour file, each run through both routes (respx and the server URL).
-EXPECTED = 2 * (1 + 1 + 1 + 6 + 6 + 1 + 1 + 1)
+EXPECTED = 2 * (1 + 1 + 1 + 6 + 6 + 1 + 1 + 1 + 1)
 ADMIN_TOKEN = "modes-admin-token-0123456789"
 
 
