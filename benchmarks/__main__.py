@@ -12,10 +12,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import inprocess, live, peers, soak, startup, strategies, tokens
+from . import catalog, inprocess, live, peers, soak, startup, strategies, tokens
 from .harness import Report
 
 SUITES: dict[str, Callable[..., None]] = {
+    "catalog": catalog.run,
     "inprocess": inprocess.run,
     "live": live.run,
     "peers": peers.run,
@@ -25,6 +26,7 @@ SUITES: dict[str, Callable[..., None]] = {
     "tokens": tokens.run,
 }
 QUICK: dict[str, dict[str, object]] = {
+    "catalog": {"songs": 2_000, "count": 20},
     "inprocess": {"count": 5_000},
     "live": {"seconds": 2.0, "rounds": 1},
     "peers": {"seconds": 2.0},

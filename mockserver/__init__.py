@@ -12,6 +12,7 @@ from __future__ import annotations
 from importlib import metadata as _metadata
 
 from .app import MockApp, create_app
+from .catalog_editor import CatalogEditor
 from .client import AdminClient, AdminError
 from .clock import ManualClock, MockClock
 from .config import Settings, load_config
@@ -35,6 +36,7 @@ __all__ = [
     "RESOURCE_TYPES",
     "AdminClient",
     "AdminError",
+    "CatalogEditor",
     "ConfigError",
     "JournalEntry",
     "JournalFilters",

@@ -3,6 +3,7 @@ by ``schemas/admin.schema.json`` (and ``config``/``rule`` schemas)."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 import json
@@ -288,6 +289,24 @@ async def put_library(request: Request, mock: MockController) -> Response:
     return _json(await anyio.to_thread.run_sync(mock.put_library, user, data))
 
 
+async def get_catalog(request: Request, mock: MockController) -> Response:
+    return _json(mock.get_catalog(_namespace(request)))
+
+
+async def change_catalog(request: Request, mock: MockController) -> Response:
+    """``PUT`` replaces the catalog (``null``: the open catalog); ``PATCH`` adds resources,
+    replacing those of the same type and id."""
+    namespace = _namespace(request)
+    data = await _body(request)
+    if request.method == "PATCH":
+        if not isinstance(data, dict):
+            raise ConfigError("the catalog patch must be an object of resources per type")
+        change = functools.partial(mock.patch_catalog, data, namespace=namespace)
+    else:
+        change = functools.partial(mock.put_catalog, data, namespace=namespace)
+    return _json(await anyio.to_thread.run_sync(change))
+
+
 async def get_clock(request: Request, mock: MockController) -> Response:
     return _json(mock.get_time())
 
@@ -318,6 +337,8 @@ _TABLE: list[tuple[str, Handler, list[str]]] = [
     ("/journal/count", journal_count, ["GET"]),
     ("/library/{user:path}", get_library, ["GET"]),
     ("/library/{user:path}", put_library, ["PUT"]),
+    ("/catalog", get_catalog, ["GET"]),
+    ("/catalog", change_catalog, ["PUT", "PATCH"]),
     ("/clock", get_clock, ["GET"]),
     ("/clock", put_clock, ["PUT"]),
 ]

@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8080, help="port; 0 = any free port")
     serve.add_argument("--config", type=Path, help="settings file (.toml or .json)")
     serve.add_argument(
+        "--catalog",
+        metavar="FILE",
+        help="catalog document (JSON, schemas/catalog.schema.json) for the catalog lookups, "
+        "or 'demo' for the built-in demo catalog; replaces the config file's catalog",
+    )
+    serve.add_argument(
         "--developer-key",
         action="append",
         default=[],
@@ -203,12 +209,15 @@ def _logging(level: str, access_log: bool) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
+    from .catalog import read_catalog
     from .config import Settings, load_config
     from .server import ReadyServer, bind_socket, is_loopback_host, uvicorn_config, write_port_file
 
     _logging(args.log_level, args.access_log)
     log = logging.getLogger("apple_music_mock")
     settings = load_config(args.config) if args.config else Settings()
+    if args.catalog is not None:
+        settings = settings.replace(catalog=read_catalog(args.catalog))
     if args.developer_key:
         keys = [_developer_key(path) for path in args.developer_key]
         settings = settings.replace(developer_keys=[*settings.developer_keys, *keys])

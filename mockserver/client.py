@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .admin import ADMIN_TOKEN_HEADER
 from .config import Settings
+from .control import CatalogDocument
 from .errors import ConfigError, MockServerError
 from .journal import JournalEntry, JournalFilters
 from .rules import Rule
@@ -168,6 +169,25 @@ class AdminClient:
         self, user_token: str, contents: Mapping[str, list[str]]
     ) -> dict[str, list[dict[str, Any]]]:
         return dict(self._call("PUT", self._path(user_token), dict(contents)))
+
+    # --- catalog ---------------------------------------------------------------------------
+
+    def get_catalog(self, namespace: str | None = None) -> CatalogDocument | None:
+        result = self._call("GET", "/catalog", query={"namespace": namespace})
+        return None if result is None else dict(result)
+
+    def put_catalog(
+        self, document: Mapping[str, Any] | None, *, namespace: str | None = None
+    ) -> CatalogDocument | None:
+        body = None if document is None else dict(document)
+        result = self._call("PUT", "/catalog", body, {"namespace": namespace})
+        return None if result is None else dict(result)
+
+    def patch_catalog(
+        self, document: Mapping[str, Any], *, namespace: str | None = None
+    ) -> CatalogDocument | None:
+        result = self._call("PATCH", "/catalog", dict(document), {"namespace": namespace})
+        return None if result is None else dict(result)
 
     # --- clock -----------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import sys
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import Any, Literal
 
 from .errors import ConfigError
 from .schemas import load_schemas
+from .validation import check_finite, schema_message, validate_catalog, validate_rule
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -21,11 +21,13 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = [
     "DEFAULT_LANGUAGES",
+    "DEFAULT_STOREFRONTS",
     "DEFAULT_USER_TOKEN_HEADERS",
     "SERVER_WIDE",
     "Settings",
     "check_finite",
     "load_config",
+    "validate_catalog",
     "validate_rule",
 ]
 
@@ -37,6 +39,11 @@ DEFAULT_LANGUAGES: Mapping[str, Mapping[str, Any]] = {
     "jp": {"default": "ja", "supported": ["ja", "en-US"]},
 }
 
+
+#: Apple Music's storefront codes (the default of the ``storefronts`` setting, from the schema).
+DEFAULT_STOREFRONTS: frozenset[str] = frozenset(
+    load_schemas().document("config.schema.json")["properties"]["storefronts"]["default"]
+)
 
 #: Host -> the headers that carry the user token there ("*": any other host).
 DEFAULT_USER_TOKEN_HEADERS: Mapping[str, Sequence[str]] = {
@@ -65,6 +72,10 @@ class Settings:
     posix_language: Literal["ignore", "reject"] = "reject"
     errors_per_answer: Literal["all", "first"] = "all"
     storefront: str = "us"
+    storefronts: Collection[str] = field(default_factory=lambda: DEFAULT_STOREFRONTS)
+    unknown_storefront_status: Literal[400, 404] = 400
+    user_storefronts: Mapping[str, str] = field(default_factory=dict)
+    song_adds_album: bool = True
     languages: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     missing_user_token_status: Literal[401, 403] = 403
     unauthorized_body: Literal["empty", "errors"] = "empty"
@@ -92,7 +103,8 @@ class Settings:
     token_cache_size: int = 1024
     rules: Sequence[Mapping[str, Any]] = ()
     rate_limit: Mapping[str, Any] | None = None
-    catalog: Mapping[str, Sequence[str]] | None = None
+    catalog: Mapping[str, Any] | None = None
+    """A catalog document (``schemas/catalog.schema.json``); see :class:`~mockserver.Catalog`."""
     unavailable_ids: Mapping[str, Sequence[str]] = field(default_factory=dict)
     drop_rate: float = 0.0
     visibility_delay_seconds: float = 0.0
@@ -116,7 +128,7 @@ class Settings:
             value = getattr(self, name)
             if isinstance(value, float) and value.is_integer():
                 freeze(self, name, int(value))
-        _validate(self.to_mapping())
+        _validate({**self.to_mapping(skip="catalog"), "catalog": self.catalog})
         freeze(self, "tolerated_parameters", tuple(self.tolerated_parameters))
         for name in ("cors_allowed_origins", "cors_allow_methods", "cors_allow_headers"):
             freeze(self, name, tuple(getattr(self, name)))
@@ -129,6 +141,8 @@ class Settings:
         freeze(self, "developer_keys", tuple(self.developer_keys))
         freeze(self, "check_order", tuple(self.check_order))
         freeze(self, "rules", tuple(json.loads(json.dumps(list(self.rules)))))
+        freeze(self, "storefronts", frozenset(self.storefronts))
+        freeze(self, "user_storefronts", dict(self.user_storefronts))
         freeze(self, "revoked_user_tokens", frozenset(self.revoked_user_tokens))
         freeze(self, "unsubscribed_user_tokens", frozenset(self.unsubscribed_user_tokens))
         if self.known_user_tokens is not None:
@@ -145,10 +159,12 @@ class Settings:
         """The language tags the configured storefront supports."""
         return frozenset(self.languages[self.storefront]["supported"])
 
-    def to_mapping(self) -> dict[str, Any]:
-        """The settings as a JSON-compatible mapping (the config file format)."""
+    def to_mapping(self, *, skip: str | None = None) -> dict[str, Any]:
+        """The settings as a JSON-compatible mapping (the config file format), but ``skip``."""
         result: dict[str, Any] = {}
         for item in dataclasses.fields(self):
+            if item.name == skip:
+                continue
             value = getattr(self, item.name)
             if isinstance(value, (frozenset, set)):
                 value = sorted(value)
@@ -217,31 +233,10 @@ def _unknown_message(name: str) -> str:
     return f"unknown setting {name!r}; allowed settings: {allowed}"
 
 
-def _non_finite(value: Any, where: str) -> str | None:
-    """Where a NaN or an infinity hides in ``value`` (JSON Schema's bounds let them through)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return where
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            found = _non_finite(item, f"{where}[{key!r}]")
-            if found:
-                return found
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            found = _non_finite(item, f"{where}[{index}]")
-            if found:
-                return found
-    return None
-
-
-def check_finite(data: Any, name: str) -> None:
-    """ConfigError when ``data`` holds a NaN or an infinity."""
-    where = _non_finite(data, name)
-    if where is not None:
-        raise ConfigError(f"invalid {where}: must be a finite number (not NaN or infinity)")
-
-
 def _validate(data: Mapping[str, Any]) -> None:
+    if data.get("catalog") is not None:  # checked apart: item by item, each item once
+        validate_catalog(data["catalog"])
+        data = {name: value for name, value in data.items() if name != "catalog"}
     for name, value in data.items():
         check_finite(value, f"setting {name!r}")
     validator = load_schemas().validator("config.schema.json")
@@ -308,32 +303,3 @@ _SECRET_SETTINGS = frozenset(
         "unsubscribed_user_tokens",
     }
 )
-
-
-def validate_rule(data: Mapping[str, Any]) -> None:
-    """Check one rule's JSON form against ``schemas/rule.schema.json``; ConfigError names
-    the offending field."""
-    check_finite(data, "rule")
-    validator = load_schemas().validator("rule.schema.json")
-    error = next(
-        iter(sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))), None
-    )
-    if error is None:
-        return
-    where = "/".join(map(str, error.path)) or "rule"
-    if error.validator == "oneOf" and not error.path:
-        raise ConfigError("invalid rule: give exactly one of 'action' or 'sequence'")
-    raise ConfigError(f"invalid rule at '{where}': {schema_message(error)}")
-
-
-def schema_message(error: Any) -> str:
-    """A jsonschema error in words a user can act on (no regular expressions)."""
-    instance = error.instance
-    shown = repr(instance) if len(repr(instance)) <= 80 else repr(instance)[:77] + "..."
-    if error.validator == "pattern":
-        return f"{shown} has characters or a form not allowed here"
-    if error.validator == "not":
-        if "headers" in error.path or list(error.relative_schema_path)[-2:-1] == ["propertyNames"]:
-            return f"{shown} is set by the server and cannot be scripted"
-        return f"{shown} is not allowed here"
-    return str(error.message)

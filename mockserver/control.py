@@ -19,11 +19,14 @@ if TYPE_CHECKING:
     else:  # pragma: no cover
         from typing_extensions import Unpack
 
-__all__ = ["LibrarySnapshot", "MockControl"]
+__all__ = ["CatalogDocument", "LibrarySnapshot", "MockControl"]
 
 LibrarySnapshot = dict[str, list[dict[str, Any]]]
 """A user's library per resource type: ``{"songs": [{"catalog_id", "library_id",
 "added_at", "visible_at"}, ...], ...}``."""
+
+CatalogDocument = dict[str, Any]
+"""A catalog document (``schemas/catalog.schema.json``): resources per type."""
 
 
 @runtime_checkable
@@ -95,6 +98,23 @@ class MockControl(Protocol):
 
     def put_library(self, user_token: str, contents: Mapping[str, list[str]]) -> LibrarySnapshot:
         """Replace a user's library with catalog ids per type (visible at once)."""
+        ...
+
+    def get_catalog(self, namespace: str | None = None) -> CatalogDocument | None:
+        """The catalog document in force (None: the open catalog)."""
+        ...
+
+    def put_catalog(
+        self, document: Mapping[str, Any] | None, *, namespace: str | None = None
+    ) -> CatalogDocument | None:
+        """Replace the catalog (None: back to the open catalog); ConfigError names what is
+        invalid and changes nothing."""
+        ...
+
+    def patch_catalog(
+        self, document: Mapping[str, Any], *, namespace: str | None = None
+    ) -> CatalogDocument | None:
+        """Add resources to the catalog, replacing those of the same type and id."""
         ...
 
     def get_time(self) -> dict[str, Any]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .catalog import merge
 from .clock import Clock, MockClock
-from .config import SERVER_WIDE, Settings
-from .control import LibrarySnapshot
+from .config import SERVER_WIDE, Settings, validate_catalog
+from .control import CatalogDocument, LibrarySnapshot
 from .errors import ConfigError
 from .journal import Journal, JournalEntry, JournalFilters
 from .library import LibraryFull, LibraryStore
@@ -268,6 +270,23 @@ class MockController:
         return self.library.snapshot(user_token)
 
     # --- clock -----------------------------------------------------------------------------
+
+    def get_catalog(self, namespace: str | None = None) -> CatalogDocument | None:
+        document = self.settings_for(namespace).catalog
+        return None if document is None else copy.deepcopy(dict(document))
+
+    def put_catalog(
+        self, document: Mapping[str, Any] | None, *, namespace: str | None = None
+    ) -> CatalogDocument | None:
+        self.configure(namespace=namespace, catalog=document)
+        return self.get_catalog(namespace)
+
+    def patch_catalog(
+        self, document: Mapping[str, Any], *, namespace: str | None = None
+    ) -> CatalogDocument | None:
+        validate_catalog(document)  # the patch's own errors name places in the patch
+        merged = merge(self.settings_for(namespace).catalog, document)
+        return self.put_catalog(merged, namespace=namespace)
 
     def _mock_clock(self) -> MockClock:
         if not isinstance(self.clock, MockClock):

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .catalog_reads import CATALOG_ENDPOINTS, catalog_parsers
+from .config import Settings
 from .errors import AppleError
 from .library import LibraryFull
+from .params import Parameters
 from .playlists import PLAYLIST_ENDPOINTS
-from .reads import READ_ENDPOINTS
+from .reads import READ_ENDPOINTS, read_parsers
 from .routing import Endpoint
+from .schemas import SchemaSet
 from .wire import Reply
 
 if TYPE_CHECKING:
     from .pipeline import Call, Pipeline
 
-__all__ = ["ENDPOINT", "LIBRARY_ENDPOINTS"]
+__all__ = ["ENDPOINT", "LIBRARY_ENDPOINTS", "endpoint_parsers"]
 
 ENDPOINT = "/v1/me/library"
 
@@ -47,4 +51,11 @@ LIBRARY_ENDPOINTS = (
     Endpoint("addResourceToLibrary", "POST", ENDPOINT, "queries", add),
     *READ_ENDPOINTS,
     *PLAYLIST_ENDPOINTS,
+    *CATALOG_ENDPOINTS,
 )
+
+
+def endpoint_parsers(schemas: SchemaSet, settings: Settings) -> dict[str, Parameters]:
+    """The query parsers of the reads and lookups, by the pipeline attribute their endpoints
+    name (the add's own parser, :class:`~mockserver.query.QueryParser`, aside)."""
+    return {**read_parsers(schemas, settings), **catalog_parsers(schemas, settings)}

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .chance import unit_interval
-from .config import Settings
 from .errors import MockServerError
 from .ids import LIBRARY_KINDS, RESOURCE_TYPES, library_id
 
-__all__ = ["AddResult", "CatalogPolicy", "IgnoredId", "LibraryFull", "LibraryItem", "LibraryStore"]
+if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .policy import CatalogPolicy
+
+__all__ = ["AddResult", "IgnoredId", "LibraryFull", "LibraryItem", "LibraryStore"]
 
 
 class LibraryFull(MockServerError):
@@ -59,16 +60,29 @@ class LibraryItem(NamedTuple):
             return self.title
         return f"{_NAME_PREFIX[self.type]} {self.catalog_id}"
 
-    def to_resource(self, *, include_catalog: bool = False) -> dict[str, Any]:
-        """The item as Apple's library resource: ``playParams`` as documented (``globalId``
-        for playlists, ``catalogId`` for the others), with the ``catalog`` relationship
-        when asked for (``include=catalog``)."""
+    def to_resource(
+        self,
+        *,
+        include_catalog: bool = False,
+        catalog: Catalog | None = None,
+        storefront: str = "us",
+    ) -> dict[str, Any]:
+        """The item as Apple's library resource: the catalog's attributes (name, artist,
+        album, duration, …) when ``catalog`` lists it, ``playParams`` as documented
+        (``globalId`` for playlists, ``catalogId`` for the others), and with
+        ``include=catalog`` the ``catalog`` relationship: the catalog resource itself when
+        the catalog lists it, else its id and type."""
         kind = LIBRARY_KINDS[self.type]
         play: dict[str, Any] = {"id": self.library_id, "kind": kind.kind, "isLibrary": True}
-        attributes: dict[str, Any] = {"name": self.name, "playParams": play}
-        catalog = [{"id": self.catalog_id, "type": self.type}] if self.catalog_id else []
-        if catalog:
+        attributes: dict[str, Any] = {"name": self.name}
+        if catalog is not None and self.catalog_id and self.title is None:
+            attributes.update(catalog.library_attributes(self.type, self.catalog_id))
+        attributes["playParams"] = play
+        related: list[dict[str, Any]] = []
+        if self.catalog_id:
             play["globalId" if self.type == "playlists" else "catalogId"] = self.catalog_id
+            full = None if catalog is None else catalog.get(self.type, self.catalog_id, storefront)
+            related.append(full or {"id": self.catalog_id, "type": self.type})
         if self.title is not None:  # created by the client: editable, no catalog copy
             attributes["canEdit"] = True
             if self.description is not None:
@@ -80,7 +94,7 @@ class LibraryItem(NamedTuple):
             "attributes": attributes,
         }
         if include_catalog:
-            resource["relationships"] = {"catalog": {"data": catalog}}
+            resource["relationships"] = {"catalog": {"data": related}}
         return resource
 
 
@@ -96,63 +110,6 @@ class AddResult(NamedTuple):
     added: Mapping[str, Sequence[str]]
     ignored: tuple[IgnoredId, ...]
     dropped: dict[str, list[str]]
-
-
-@dataclass(frozen=True)
-class CatalogPolicy:
-    """Which well-shaped catalog ids exist and can be added, and which are silently dropped."""
-
-    catalog: Mapping[str, frozenset[str]] | None = None
-    unavailable: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    drop_rate: float = 0.0
-    seed: int = 0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> CatalogPolicy:
-        catalog = settings.catalog
-        return cls(
-            catalog=None if catalog is None else {t: frozenset(ids) for t, ids in catalog.items()},
-            unavailable={t: frozenset(ids) for t, ids in settings.unavailable_ids.items()},
-            drop_rate=settings.drop_rate,
-            seed=settings.seed,
-        )
-
-    @functools.cached_property
-    def open(self) -> bool:
-        """Every well-shaped id is addable and kept: no per-id decision to make."""
-        return self.catalog is None and not any(self.unavailable.values()) and self.drop_rate <= 0
-
-    def refusal(self, type_: str, id_: str) -> str | None:
-        if self.catalog is not None and id_ not in self.catalog.get(type_, ()):
-            return "unknown"
-        if id_ in self.unavailable.get(type_, ()):
-            return "unavailable"
-        return None
-
-    def dropped(self, user: str, type_: str, id_: str) -> bool:
-        if self.drop_rate <= 0:
-            return False
-        return unit_interval(self.seed, "drop", user, type_, id_) < self.drop_rate
-
-    def decide(
-        self, user: str, addable: Mapping[str, Sequence[str]]
-    ) -> tuple[Mapping[str, Sequence[str]], tuple[IgnoredId, ...], dict[str, list[str]]]:
-        """Split ``addable`` into what is kept, ignored (with the reason) and dropped."""
-        if self.open:
-            return addable, (), {}
-        kept: dict[str, list[str]] = {}
-        ignored: list[IgnoredId] = []
-        dropped: dict[str, list[str]] = {}
-        for type_, ids in addable.items():
-            for id_ in ids:
-                reason = self.refusal(type_, id_)
-                if reason is not None:
-                    ignored.append(IgnoredId(type_, id_, reason))
-                elif self.dropped(user, type_, id_):
-                    dropped.setdefault(type_, []).append(id_)
-                else:
-                    kept.setdefault(type_, []).append(id_)
-        return kept, tuple(ignored), dropped
 
 
 _Row = tuple[str, str, str, float, float]

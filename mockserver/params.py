@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -47,6 +47,10 @@ def to_apple_error(error: ValidationError) -> AppleError:
     if isinstance(error.schema, Mapping):
         annotation = error.schema.get("x-apple", {})
     parameter = annotation.get("parameter") or (str(error.path[0]) if error.path else None)
+    if parameter is None and error.validator == "required" and isinstance(error.instance, Mapping):
+        required: Sequence[str] = error.validator_value  # type: ignore[assignment]
+        missing = [name for name in required if name not in error.instance]
+        parameter = missing[0] if missing else None
     detail = str(annotation.get("detail") or error.message)
     detail = detail.replace("{parameter}", clip(parameter or ""))
     if len(error.path) > 1:
@@ -57,7 +61,8 @@ def to_apple_error(error: ValidationError) -> AppleError:
 class Parameters:
     """A read endpoint's query parameters, validated by ``document`` in ``schemas/``.
 
-    Values of ASCII digits (up to nine) become integers before validation; a repeated
+    Values of ASCII digits (up to nine) of the parameters the schema types as integers become
+    integers before validation; a repeated
     parameter keeps its first value; defaults come from the schema.
     """
 
@@ -69,12 +74,18 @@ class Parameters:
         self.defaults = {
             name: spec["default"] for name, spec in properties.items() if "default" in spec
         }
+        #: Parameters the schema types as integers: only their digits become numbers (a
+        #: search term "007" stays text).
+        self.integers = frozenset(
+            name for name, spec in properties.items() if spec.get("type") == "integer"
+        )
 
     def parse(self, query: Query) -> dict[str, Any] | AppleError:
         document: dict[str, Any] = {}
         for key, value in query.pairs:
             if key not in document:
-                document[key] = int(value) if _INTEGER.match(value) else value
+                number = key in self.integers and _INTEGER.match(value)
+                document[key] = int(value) if number else value
         if "l" in document and ignored_language(self.settings, str(document["l"])):
             del document["l"]
         order = {key: index for index, key in enumerate(document)}

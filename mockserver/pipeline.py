@@ -23,14 +23,14 @@ from .auth import DeveloperTokenVerifier, Rejection, UserTokenPolicy, UserTokenS
 from .clock import Clock
 from .config import Settings
 from .cors import CorsPolicy
-from .endpoints import LIBRARY_ENDPOINTS
+from .endpoints import LIBRARY_ENDPOINTS, endpoint_parsers
 from .errors import AppleError, default_error
 from .faults import TransportFault, client_stays, fault_reply, perform_fault
 from .journal import Exchange, Journal
-from .library import CatalogPolicy, LibraryStore
+from .library import LibraryStore
+from .policy import CatalogPolicy
 from .query import QueryParser
 from .ratelimit import RATE_LIMIT_RULE, RateLimiter
-from .reads import read_parsers
 from .routing import Endpoint, Router
 from .rulebook import Applied, RuleBook
 from .rules import Action, RequestFacts
@@ -131,8 +131,7 @@ class Pipeline:
         self.developer_tokens = DeveloperTokenVerifier(settings, schemas, clock)
         self.user_tokens = UserTokenPolicy(settings, schemas)
         self.queries = QueryParser(settings, schemas)
-        # the library reads' parsers, by the names their endpoints give (``read_parameters``…)
-        vars(self).update(read_parsers(schemas, settings))
+        vars(self).update(endpoint_parsers(schemas, settings))  # ``read_parameters``, …
         self.policy = CatalogPolicy.from_settings(settings)
         self.visibility_delay = settings.visibility_delay_seconds
         self.seed = settings.seed

@@ -15,7 +15,7 @@ from .errors import AppleError
 from .ids import LIBRARY_KINDS, library_id
 from .library import LibraryFull
 from .params import clip
-from .reads import not_found, page
+from .reads import not_found, page, resources
 from .routing import Endpoint
 from .schemas import load_schemas
 from .wire import Reply, empty_reply, json_reply
@@ -125,7 +125,7 @@ def create(pipeline: Pipeline, call: Call) -> Reply:
     except LibraryFull as full:
         return call.fail(AppleError(507, "50700", str(full)))
     call.exchange.added = {"library-playlists": [item.library_id], **added}
-    return json_reply(201, {"data": [item.to_resource()]})
+    return json_reply(201, {"data": resources(pipeline, call, [item])})
 
 
 def add_tracks(pipeline: Pipeline, call: Call) -> Reply:
@@ -158,7 +158,7 @@ def tracks(pipeline: Pipeline, call: Call) -> Reply:
     if pipeline.library.find(user, "playlists", playlist, now=now) is None:
         return not_found(call, "library-playlists", playlist)
     items = pipeline.library.playlist_tracks(user, playlist, now)
-    return page(items, call.parsed, f"{PLAYLISTS}/{playlist}/tracks", 100)
+    return page(pipeline, call, items, f"{PLAYLISTS}/{playlist}/tracks", 100)
 
 
 PLAYLIST_ENDPOINTS = (

@@ -18,7 +18,7 @@ from .wire import Reply, json_reply
 if TYPE_CHECKING:
     from .pipeline import Call, Pipeline
 
-__all__ = ["NOT_IN_LIBRARY", "READ_ENDPOINTS", "not_found", "page", "read_parsers"]
+__all__ = ["NOT_IN_LIBRARY", "READ_ENDPOINTS", "not_found", "page", "read_parsers", "resources"]
 
 LIBRARY = "/v1/me/library"
 _TYPES = "|".join(sorted(LIBRARY_KINDS))
@@ -52,22 +52,35 @@ def read_parsers(schemas: SchemaSet, settings: Settings) -> dict[str, Parameters
     return {name: Parameters(schemas, document, settings) for name, document in _PARSERS.items()}
 
 
-def _resources(items: Iterable[LibraryItem], parsed: Mapping[str, Any]) -> list[dict[str, Any]]:
-    include = parsed.get("include") == "catalog"
-    return [item.to_resource(include_catalog=include) for item in items]
+def resources(
+    pipeline: Pipeline, call: Call, items: Iterable[LibraryItem]
+) -> list[dict[str, Any]]:
+    """``items`` as library resources, with the catalog's attributes (and with
+    ``include=catalog``, the catalog resource in the user's storefront)."""
+    parsed = call.parsed
+    include = isinstance(parsed, Mapping) and parsed.get("include") == "catalog"
+    policy = pipeline.policy
+    catalog = policy.catalog if policy.catalog.listed else None
+    storefront = policy.storefront_of(call.user_token)
+    return [
+        item.to_resource(include_catalog=include, catalog=catalog, storefront=storefront)
+        for item in items
+    ]
 
 
 def page(
+    pipeline: Pipeline,
+    call: Call,
     items: list[LibraryItem],
-    parsed: Mapping[str, Any],
     path: str,
     default_limit: int,
 ) -> Reply:
     """A page of ``items`` (``limit``, ``offset``) with ``meta.total`` and a ``next`` link that
     keeps the query's other parameters."""
+    parsed = call.parsed
     limit, offset = parsed["limit"], parsed["offset"]
     body: dict[str, Any] = {
-        "data": _resources(items[offset : offset + limit], parsed),
+        "data": resources(pipeline, call, items[offset : offset + limit]),
         "meta": {"total": len(items)},
     }
     if offset + limit < len(items):
@@ -91,9 +104,12 @@ def collection(pipeline: Pipeline, call: Call) -> Reply:
     if ids is not None:
         by_id = {item.library_id: item for item in items}
         found = [by_id[i] for i in dict.fromkeys(ids.split(",")) if i in by_id]
-        return json_reply(200, {"data": _resources(found, parsed)})
-    items.sort(key=lambda item: (item.name, item.library_id))
-    return page(items, parsed, f"{LIBRARY}/{type_}", 25)
+        return json_reply(200, {"data": resources(pipeline, call, found)})
+    catalog = pipeline.policy.catalog
+    items.sort(
+        key=lambda item: (catalog.name_of(type_, item.catalog_id) or item.name, item.library_id)
+    )
+    return page(pipeline, call, items, f"{LIBRARY}/{type_}", 25)
 
 
 def one(pipeline: Pipeline, call: Call) -> Reply:
@@ -103,7 +119,7 @@ def one(pipeline: Pipeline, call: Call) -> Reply:
     item = pipeline.library.find(call.user_token or "", type_, id_, now=call.exchange.time)
     if item is None:
         return not_found(call, LIBRARY_KINDS[type_].type, id_)
-    return json_reply(200, {"data": _resources([item], call.parsed)})
+    return json_reply(200, {"data": resources(pipeline, call, [item])})
 
 
 def typed(pipeline: Pipeline, call: Call) -> Reply:
@@ -120,7 +136,7 @@ def typed(pipeline: Pipeline, call: Call) -> Reply:
         type_ = _BY_LIBRARY_TYPE.get(library_type)
         by_id = {item.library_id: item for item in items if item.type == type_}
         found += [by_id[i] for i in dict.fromkeys(ids.split(",")) if i in by_id]
-    return json_reply(200, {"data": _resources(found, parsed)})
+    return json_reply(200, {"data": resources(pipeline, call, found)})
 
 
 def recently_added(pipeline: Pipeline, call: Call) -> Reply:
@@ -128,7 +144,7 @@ def recently_added(pipeline: Pipeline, call: Call) -> Reply:
     items = pipeline.library.items(call.user_token or "", now=call.exchange.time)
     items.reverse()  # insertion order is add order; a stable sort keeps it among equals
     items.sort(key=lambda item: item.added_at, reverse=True)
-    return page(items, call.parsed, f"{LIBRARY}/recently-added", 10)
+    return page(pipeline, call, items, f"{LIBRARY}/recently-added", 10)
 
 
 READ_ENDPOINTS = (

@@ -7,8 +7,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mockserver import JournalEntry, JournalFilters, MockControl, Rule, Settings
-from mockserver.control import LibrarySnapshot
+from mockserver import CatalogEditor, JournalEntry, JournalFilters, MockControl, Rule, Settings
+from mockserver.catalog import merge as merge_catalogs
+from mockserver.config import validate_catalog
+from mockserver.control import CatalogDocument, LibrarySnapshot
 
 from .report import AppleMusicAssertionError, explain, is_violation
 
@@ -168,6 +170,32 @@ class AppleMusicMock:
     ) -> LibrarySnapshot:
         """Replace a user's library (this test's user when ``user_token`` is None)."""
         return self.control.put_library(user_token or self.user_token, contents)
+
+    @property
+    def catalog(self) -> CatalogEditor:
+        """Add items to the catalog for this test: ``apple_music.catalog.add_song(...)`` (the
+        change is undone when the test ends, like :meth:`configure`)."""
+        return CatalogEditor(self)
+
+    def get_catalog(self, namespace: str | None = None) -> CatalogDocument | None:
+        """The catalog this test's requests are served with (None: the open catalog)."""
+        return self.control.get_catalog(namespace or (self.user_token if self.scoped else None))
+
+    def put_catalog(
+        self, document: Mapping[str, Any] | None, *, namespace: str | None = None
+    ) -> CatalogDocument | None:
+        """Replace the catalog for this test (see :meth:`configure`)."""
+        self.configure(catalog=document, namespace=namespace)
+        return self.get_catalog(namespace)
+
+    def patch_catalog(
+        self, document: Mapping[str, Any], *, namespace: str | None = None
+    ) -> CatalogDocument | None:
+        """Add resources to this test's catalog, replacing those of the same type and id."""
+        validate_catalog(document)
+        return self.put_catalog(
+            merge_catalogs(self.get_catalog(namespace), document), namespace=namespace
+        )
 
     def library(self, type_: str = "songs", *, user_token: str | None = None) -> list[str]:
         """Catalog ids in the user's library (this test's user by default), in order added."""

@@ -4,6 +4,7 @@ expected instead."""
 from __future__ import annotations
 
 from mockserver import JournalEntry
+from mockserver.catalog_reads import NOT_IN_CATALOG
 from mockserver.ids import RESOURCE_TYPES
 from mockserver.reads import NOT_IN_LIBRARY
 from mockserver.tokens import MAX_TOKEN_LIFETIME
@@ -18,12 +19,12 @@ _TYPES = ", ".join(sorted(RESOURCE_TYPES))
 
 def is_violation(entry: JournalEntry) -> bool:
     """A request the real API would refuse, refused without a rule telling the fake to. (A
-    well-formed read of an id the library does not hold is answered 404 by the real API
-    too: not a violation.)"""
+    well-formed read of an id the library or the catalog does not hold is answered 404 by
+    the real API too: not a violation.)"""
     return (
         entry.status in VIOLATION_STATUSES
         and entry.rule is None
-        and entry.reason != NOT_IN_LIBRARY
+        and entry.reason not in (NOT_IN_LIBRARY, NOT_IN_CATALOG)
     )
 
 

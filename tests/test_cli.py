@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from mockserver import mint_developer_token
 from mockserver.cli import main
 from mockserver.server import bind_socket
 
@@ -138,6 +139,26 @@ def test_public_key_file_is_accepted(tmp_path: Path, key_file: Path) -> None:
         server.stop()
 
 
+def test_the_demo_catalog_answers_lookups(tmp_path: Path) -> None:
+    server = Served(tmp_path, "--catalog", "demo")
+    token = mint_developer_token()
+    try:
+        target = "/v1/catalog/us/songs?filter[isrc]=QZAAA2600001"
+        status, body = request(server.port, "GET", target, {"Authorization": f"Bearer {token}"})
+        assert status == 200
+        assert b"Yesterday's Fixture" in body
+    finally:
+        server.stop()
+
+
+def test_an_invalid_catalog_file_is_a_usage_error(tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text('{"songs": [{"attributes": {}}]}')
+    result = run("serve", "--catalog", str(catalog))
+    assert result.returncode == 2
+    assert "invalid setting 'catalog'['songs'][0]" in result.stderr
+
+
 def test_config_file_is_applied(tmp_path: Path) -> None:
     config = tmp_path / "mock.toml"
     config.write_text('unauthorized_body = "errors"\n')
@@ -157,6 +178,7 @@ def test_config_file_is_applied(tmp_path: Path) -> None:
         (["serve", "--port", "70000"], "must be 0-65535"),
         (["serve", "--bogus"], "unrecognized arguments: --bogus"),
         (["serve", "--config", "missing.toml"], "cannot read config file"),
+        (["serve", "--catalog", "missing.json"], "cannot read catalog file"),
         (["serve", "--developer-key", "missing.pem"], "cannot read developer key"),
         (["token", "--team-id", "short"], "--team-id 'short' must be exactly 10 characters"),
         (["token", "--lifetime", "0"], "--lifetime 0 must be between 1 and 15777000"),

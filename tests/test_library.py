@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from mockserver.library import CatalogPolicy
+from mockserver.policy import CatalogPolicy
 
 from support import USER_TOKEN, Harness
 

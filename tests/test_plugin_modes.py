@@ -23,8 +23,11 @@ pytestmark = pytest.mark.live
 
 BEHAVIOURS = Path(__file__).parent / "modes" / "behaviours.py"
 #: Tests in the behaviour file, each run through both routes (respx and the server URL).
-EXPECTED = 2 * (1 + 1 + 1 + 6 + 6 + 1 + 1 + 1)
+EXPECTED = 2 * (1 + 1 + 1 + 6 + 6 + 1 + 1 + 1 + 1)
 ADMIN_TOKEN = "modes-admin-token-0123456789"
+#: The catalog importer example and its tests, each run through both routes.
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+IMPORTER_TESTS = 14
 
 
 @dataclass
@@ -62,6 +65,29 @@ def external(tmp_path: Path) -> Iterator[External]:
 def run_behaviours(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_behaviours=BEHAVIOURS.read_text())
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", *args)
+
+
+def run_importer(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(
+        importer=(EXAMPLES / "importer.py").read_text(),
+        test_importer=(EXAMPLES / "test_importer.py").read_text(),
+    )
+    rows = (EXAMPLES / "importer_rows.csv").read_text()
+    (pytester.path / "importer_rows.csv").write_text(rows)
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", *args)
+
+
+def test_the_importer_in_process_and_per_session_server(pytester: pytest.Pytester) -> None:
+    run_importer(pytester).assert_outcomes(passed=IMPORTER_TESTS)
+
+
+def test_the_importer_against_an_external_server(
+    pytester: pytest.Pytester, external: External
+) -> None:
+    result = run_importer(
+        pytester, f"--apple-music-url={external.url}", f"--apple-music-admin-token={ADMIN_TOKEN}"
+    )
+    result.assert_outcomes(passed=IMPORTER_TESTS)
 
 
 def test_in_process_and_per_session_server(pytester: pytest.Pytester) -> None:

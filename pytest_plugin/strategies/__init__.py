@@ -1,5 +1,5 @@
 """Hypothesis strategies: ids and id groups, requests in every wire form, library playlist
-bodies, tokens, behaviours.
+bodies, catalog documents, tokens, behaviours.
 
 Everything here is built from the JSON Schemas in ``schemas/`` (id shapes, query rules) so
 generated data is exactly what the fake accepts or refuses. Importing this package
@@ -17,6 +17,7 @@ except ImportError as _error:
     raise missing_extra(_error, "pytest_plugin.strategies") from None
 
 from .behaviours import Behaviour, behaviours
+from .catalogs import catalogs
 from .ids import catalog_ids, id_groups, library_ids, malformed_ids
 from .playlists import LibraryPlaylistRequest, library_playlist_requests
 from .queries import (
@@ -38,6 +39,7 @@ __all__ = [
     "LibraryPlaylistRequest",
     "behaviours",
     "catalog_ids",
+    "catalogs",
     "developer_tokens",
     "id_groups",
     "invalid_developer_tokens",

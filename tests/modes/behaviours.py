@@ -142,3 +142,36 @@ def test_a_playlist_client_adds_creates_fills_and_reads_back(
         "GET /v1/me/library/recently-added -> 200",
     ]:
         assert line in report, report
+
+
+def test_a_catalog_client_looks_up_adds_and_checks_membership(
+    call: Callable[..., Any], apple_music: AppleMusicMock
+) -> None:
+    """The importer's flow: ISRC lookup, search, add, membership check and read-back, against
+    a catalog this test builds (a namespace's on a shared server)."""
+    apple_music.catalog.add_song(
+        "1441164738",
+        "Loopback",
+        artist="The Offline Band",
+        isrc="QZAAA2600101",
+        album="Offline Sessions",
+        album_id="1441164700",
+    )
+    apple_music.catalog.add_song("1441164739", "No Network Tonight", artist="The Offline Band")
+    headers = apple_music.headers
+    found = call("GET", "/v1/catalog/us/songs?filter[isrc]=QZAAA2600101", headers=headers)
+    assert [s["id"] for s in found.json()["data"]] == ["1441164738"]
+    search = call("GET", "/v1/catalog/us/search?term=no+network&types=songs", headers=headers)
+    assert [s["id"] for s in search.json()["results"]["songs"]["data"]] == ["1441164739"]
+    added = call("POST", "/v1/me/library?ids[songs]=1441164738,1441164739,1", headers=headers)
+    assert added.status_code == 202
+    member = call("GET", "/v1/catalog/us/songs/1441164738?include=library", headers=headers)
+    assert (
+        member.json()["data"][0]["relationships"]["library"]["data"][0]["attributes"]["albumName"]
+        == "Offline Sessions"
+    )
+    apple_music.assert_added(songs=["1441164738", "1441164739"], exactly=True)
+    assert apple_music.library("albums") == ["1441164700"]
+    [entry] = apple_music.requests(method="POST")
+    assert entry.ignored == [{"type": "songs", "id": "1", "reason": "unknown"}]
+    apple_music.assert_no_contract_violations()

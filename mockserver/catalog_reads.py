@@ -1,0 +1,231 @@
+"""The catalog endpoints clients call before adding, answered from the configured catalog
+(:class:`~mockserver.catalog.Catalog`): one resource, several by id or by ISRC, a search, and
+the ``library`` relationship a membership check reads. Developer token only, as Apple
+documents, except where the user's library is asked for (``include=library``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from .catalog import CATALOG_TYPES
+from .config import Settings
+from .errors import AppleError
+from .ids import LIBRARY_KINDS
+from .params import Parameters
+from .reads import NOT_IN_LIBRARY, resources
+from .routing import Endpoint
+from .schemas import SchemaSet
+from .wire import Reply, json_reply
+
+if TYPE_CHECKING:
+    from .pipeline import Call, Pipeline
+
+__all__ = ["CATALOG_ENDPOINTS", "NOT_IN_CATALOG", "catalog_parsers"]
+
+CATALOG = "/v1/catalog/{storefront}"
+_TYPES = "|".join(CATALOG_TYPES)
+#: The most ids one multiple-resources request takes [doc].
+MAX_IDS = 300
+
+#: The journal's reason for a 404 of a well-formed catalog lookup: the catalog does not list
+#: the id (in that storefront). The real API answers it too; it is no contract violation.
+NOT_IN_CATALOG = "not in the catalog"
+
+#: The pipeline attribute of each lookup's query parser -> the schema document it validates.
+_PARSERS = {
+    "catalog_item_parameters": "catalog-item-query.schema.json",
+    "catalog_parameters": "catalog-query.schema.json",
+    "search_parameters": "catalog-search-query.schema.json",
+}
+
+
+def catalog_parsers(schemas: SchemaSet, settings: Settings) -> dict[str, Parameters]:
+    """The lookups' query parsers (compiled once per configuration), by pipeline attribute."""
+    return {name: Parameters(schemas, document, settings) for name, document in _PARSERS.items()}
+
+
+def _storefront(pipeline: Pipeline, call: Call) -> str | Reply:
+    """The path's storefront, or the answer to one the fake does not know."""
+    storefront = call.params["storefront"]
+    settings = pipeline.settings
+    if storefront in settings.storefronts:
+        return storefront
+    shown = storefront[:16]
+    if settings.unknown_storefront_status == 404:
+        return call.fail(AppleError(404, "40400", f"Storefront '{shown}' was not found"))
+    detail = f"Value of 'storefront' is not a known storefront: '{shown}'"
+    return call.fail(AppleError(400, "40005", detail, "storefront"))
+
+
+def _includes(parsed: Mapping[str, Any]) -> list[str]:
+    include = parsed.get("include")
+    return str(include).split(",") if include else []
+
+
+def _user_problem(pipeline: Pipeline, call: Call) -> Reply | None:
+    """The answer when the user token ``include=library`` needs is missing or refused (as
+    the user-token and subscription checks answer it on the library's own endpoints)."""
+    outcome = pipeline.user_tokens.check(call.user_token)
+    if isinstance(outcome, AppleError):
+        call.exchange.reason = "user token missing or rejected"
+        return call.fail(outcome)
+    if outcome is not None:
+        call.exchange.reason = "user token missing"
+        return pipeline.unauthorized()
+    error = pipeline.user_tokens.check_subscription(call.user_token)
+    return None if error is None else call.fail(error)
+
+
+def _library_copy(pipeline: Pipeline, call: Call, type_: str, id_: str) -> list[dict[str, Any]]:
+    """The user's visible library copy of a catalog item (``[]`` when not added)."""
+    if type_ not in LIBRARY_KINDS:
+        return []
+    items = pipeline.library.items(call.user_token or "", type_, now=call.exchange.time)
+    return resources(pipeline, call, [item for item in items if item.catalog_id == id_][:1])
+
+
+def _served(
+    pipeline: Pipeline, call: Call, resource: dict[str, Any], includes: list[str]
+) -> dict[str, Any]:
+    """``resource`` with its relationships as the catalog document gives them and, with
+    ``include=library``, the user's library copy under ``relationships.library``."""
+    if "library" not in includes:
+        return resource
+    relationships = dict(resource.get("relationships") or {})
+    relationships["library"] = {
+        "data": _library_copy(pipeline, call, resource["type"], resource["id"])
+    }
+    return {**resource, "relationships": relationships}
+
+
+def one(pipeline: Pipeline, call: Call) -> Reply:
+    """``GET /v1/catalog/{storefront}/{type}/{id}``: ``{"data": [resource]}``, or 404."""
+    storefront = _storefront(pipeline, call)
+    if isinstance(storefront, Reply):
+        return storefront
+    includes = _includes(call.parsed)
+    if "library" in includes and (problem := _user_problem(pipeline, call)) is not None:
+        return problem
+    type_, id_ = call.params["type"], call.params["id"]
+    resource = pipeline.policy.catalog.get(type_, id_, storefront)
+    if resource is None:
+        call.exchange.reason = NOT_IN_CATALOG
+        detail = f"Resource with requested id was not found: {type_} '{id_[:64]}'"
+        return call.fail(AppleError(404, "40400", detail))
+    return json_reply(200, {"data": [_served(pipeline, call, resource, includes)]})
+
+
+def several(pipeline: Pipeline, call: Call) -> Reply:
+    """``GET /v1/catalog/{storefront}/{type}?ids=…`` (those listed and available, in the
+    order asked) or ``?filter[isrc]=…`` (songs and music videos with those ISRCs)."""
+    storefront = _storefront(pipeline, call)
+    if isinstance(storefront, Reply):
+        return storefront
+    parsed, type_ = call.parsed, call.params["type"]
+    ids, isrcs = parsed.get("ids"), parsed.get("filter[isrc]")
+    if (ids is None) == (isrcs is None):
+        detail = "Give exactly one of 'ids' or 'filter[isrc]'"
+        return call.fail(
+            AppleError(400, "40005", detail, "ids" if ids is None else "filter[isrc]")
+        )
+    if isrcs is not None and type_ not in ("songs", "music-videos"):
+        detail = f"Parameter 'filter[isrc]' is not allowed on {type_}"
+        return call.fail(AppleError(400, "40004", detail, "filter[isrc]"))
+    includes = _includes(parsed)
+    if "library" in includes and (problem := _user_problem(pipeline, call)) is not None:
+        return problem
+    catalog = pipeline.policy.catalog
+    found: list[dict[str, Any]] = []
+    if ids is not None:
+        for id_ in dict.fromkeys(str(ids).split(",")):
+            resource = catalog.get(type_, id_, storefront)
+            if resource is not None:
+                found.append(resource)
+    else:
+        seen: set[str] = set()
+        for isrc in dict.fromkeys(str(isrcs).split(",")):
+            for resource in catalog.by_isrc(type_, isrc, storefront):
+                if resource["id"] not in seen:
+                    seen.add(resource["id"])
+                    found.append(resource)
+    return json_reply(200, {"data": [_served(pipeline, call, r, includes) for r in found]})
+
+
+def search(pipeline: Pipeline, call: Call) -> Reply:
+    """``GET /v1/catalog/{storefront}/search``: per type asked, a page of matches under
+    ``results.{type}`` (with ``next`` while more remain) and the types' order in
+    ``meta.results.order``; no match at all gives ``{"results": {}}``."""
+    storefront = _storefront(pipeline, call)
+    if isinstance(storefront, Reply):
+        return storefront
+    parsed = call.parsed
+    term, limit, offset = str(parsed["term"]), parsed["limit"], parsed["offset"]
+    results: dict[str, Any] = {}
+    path = call.exchange.path
+    link = f"{path}?limit={limit}&offset={{}}&term={quote(term, safe='')}&types={{}}"
+    for type_ in dict.fromkeys(str(parsed["types"]).split(",")):
+        total, found = pipeline.policy.catalog.search(
+            type_, term, storefront, offset=offset, limit=limit
+        )
+        if not found:
+            continue
+        group: dict[str, Any] = {"href": link.format(offset, type_), "data": found}
+        if offset + limit < total:
+            group["next"] = link.format(offset + limit, type_)
+        results[type_] = group
+    order = list(results)
+    meta = {"results": {"order": order, "rawOrder": order}}
+    return json_reply(200, {"results": results, "meta": meta})
+
+
+def library_relationship(pipeline: Pipeline, call: Call) -> Reply:
+    """``GET /v1/catalog/{storefront}/{type}/{id}/library``: the user's library copy, or 404
+    when the item was not added [seen]."""
+    storefront = _storefront(pipeline, call)
+    if isinstance(storefront, Reply):
+        return storefront
+    type_, id_ = call.params["type"], call.params["id"]
+    copy = _library_copy(pipeline, call, type_, id_)
+    if not copy:
+        listed = pipeline.policy.catalog.has(type_, id_)
+        call.exchange.reason = NOT_IN_LIBRARY if listed else NOT_IN_CATALOG
+        detail = f"No library resource for {type_} '{id_[:64]}'"
+        return call.fail(AppleError(404, "40400", detail))
+    return json_reply(200, {"data": copy})
+
+
+CATALOG_ENDPOINTS = (
+    Endpoint(
+        "searchCatalog",
+        "GET",
+        f"{CATALOG}/search",
+        "search_parameters",
+        search,
+        user_token=False,
+    ),
+    Endpoint(
+        "getCatalogResources",
+        "GET",
+        f"{CATALOG}/{{type:{_TYPES}}}",
+        "catalog_parameters",
+        several,
+        user_token=False,
+    ),
+    Endpoint(
+        "getCatalogResource",
+        "GET",
+        f"{CATALOG}/{{type:{_TYPES}}}/{{id}}",
+        "catalog_item_parameters",
+        one,
+        user_token=False,
+    ),
+    Endpoint(
+        "getCatalogResourceLibrary",
+        "GET",
+        f"{CATALOG}/{{type:{_TYPES}}}/{{id}}/library",
+        "catalog_item_parameters",
+        library_relationship,
+    ),
+)
