@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -31,6 +32,32 @@ async def _through_transport(app: Any, headers: dict[str, str], count: int) -> f
         return time.perf_counter() - start
 
 
+#: Requests per timed batch, and per app before timing (the fake's journal ring, 10,000
+#: rows, is then full: every batch pays for the row that falls off, as a long run does).
+BATCH = 500
+WARM_UP = 12_000
+
+
+def _best_per_request(
+    apps: dict[str, Any], scope: Callable[[int], dict[str, Any]], count: int
+) -> dict[str, float]:
+    """µs per request of each app: the fastest of many short batches (``count`` requests per
+    app in all), the apps taking turns batch by batch. As timeit recommends, the minimum is
+    the figure least disturbed by the rest of a shared machine; every app, the baseline
+    included, is warmed up and measured exactly the same way."""
+
+    async def measure() -> dict[str, float]:
+        for app in apps.values():
+            await drive(app, scope, WARM_UP)
+        best = dict.fromkeys(apps, float("inf"))
+        for _ in range(max(1, count // BATCH)):
+            for name, app in apps.items():
+                best[name] = min(best[name], await drive(app, scope, BATCH) / BATCH * 1e6)
+        return best
+
+    return asyncio.run(measure())
+
+
 def run(report: Report, *, count: int = 50_000) -> None:
     token = mint_developer_token(lifetime=24 * 3600)
     pairs = [
@@ -48,26 +75,22 @@ def run(report: Report, *, count: int = 50_000) -> None:
     def scope(index: int) -> dict[str, object]:
         return request_scope(TARGET, pairs)
 
-    timings: dict[str, list[float]] = {"fake": [], "bare": [], "rules": []}
-    for _ in range(3):  # interleaved rounds, best of each
-        timings["bare"].append(asyncio.run(drive(bare, scope, count)) / count * 1e6)
-        timings["fake"].append(asyncio.run(drive(fake, scope, count)) / count * 1e6)
-        timings["rules"].append(asyncio.run(drive(with_rules, scope, count)) / count * 1e6)
+    best = _best_per_request({"bare": bare, "fake": fake, "rules": with_rules}, scope, count)
     report.add(
         Figure(
             "in-process: direct ASGI call (full checks, token cached)",
-            min(timings["fake"]),
+            best["fake"],
             "µs",
-            min(timings["bare"]),
+            best["bare"],
             "<= 1.5x",
         )
     )
     report.add(
         Figure(
             f"in-process: direct ASGI call, {RULES} non-matching rules",
-            min(timings["rules"]),
+            best["rules"],
             "µs",
-            min(timings["bare"]),
+            best["bare"],
             "<= 1.5x",
         )
     )

@@ -40,10 +40,14 @@ class MockApp(Starlette):
     """Log every request at INFO on ``apple_music_mock.access``, credentials redacted."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.access_log and scope["type"] == "http":
-            await self._logged(scope, receive, send)
-            return
-        await self._serve(scope, receive, send)
+        if scope["type"] == "http":
+            if self.access_log:
+                await self._logged(scope, receive, send)
+                return
+            if _is_apple(scope["path"]):  # (as _serve, one coroutine less on the hot path)
+                await self.mock.pipeline(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
     async def _logged(self, scope: Scope, receive: Receive, send: Send) -> None:
         status = 0
@@ -68,12 +72,15 @@ class MockApp(Starlette):
             )
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            path = scope["path"]
-            if not path.startswith("/_mock/") and path != "/openapi.json":
-                await self.mock.pipeline(scope, receive, send)
-                return
+        if scope["type"] == "http" and _is_apple(scope["path"]):
+            await self.mock.pipeline(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+
+def _is_apple(path: str) -> bool:
+    """Whether ``path`` is served by the request path (not the admin API or OpenAPI)."""
+    return not path.startswith("/_mock/") and path != "/openapi.json"
 
 
 async def _openapi(request: Request) -> Response:

@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import socket
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from starlette.types import Receive, Send
 
 from .errors import MockServerError, default_error
 from .rules import Action
-from .wire import JSON_CONTENT_TYPE, Reply, error_reply
+from .wire import JSON_CONTENT_TYPE, Reply, empty_reply, encode_headers, error_reply
 
-__all__ = ["TransportFault", "client_stays", "fault_reply", "perform_fault"]
+if TYPE_CHECKING:
+    from .pipeline import Call, Pipeline
+
+__all__ = ["TransportFault", "client_stays", "fault_reply", "perform_fault", "scripted_reply"]
 
 
 class TransportFault(MockServerError, ConnectionError):
@@ -88,3 +91,22 @@ def fault_reply(action: Action) -> Reply:
         headers = [(b"content-type", JSON_CONTENT_TYPE.encode())]
         return Reply(status, [*headers, (b"content-length", str(len(content)).encode())], content)
     return error_reply(default_error(status))
+
+
+def scripted_reply(pipeline: Pipeline, call: Call, action: Action) -> Reply:
+    """The answer of a rule's action (faults aside) in ``pipeline``'s configuration."""
+    status = action.status or 500
+    headers = dict(action.headers or {})
+    if action.has_body:
+        body = action.body
+        content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        headers.setdefault("content-type", JSON_CONTENT_TYPE)
+        raw = encode_headers(headers)
+        return Reply(status, [*raw, (b"content-length", str(len(content)).encode())], content)
+    if status == 202:
+        success_content_type = pipeline.settings.success_content_type
+        return empty_reply(202, content_type=success_content_type, headers=headers)
+    if status == 401:
+        reply = pipeline.unauthorized()
+        return reply.with_headers(encode_headers(headers))
+    return call.fail(default_error(status), headers)

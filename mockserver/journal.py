@@ -157,7 +157,7 @@ class Exchange:
             self.rule,
             None if self.added_all else _pairs(self.added),
             tuple(map(tuple, self.ignored)) if self.ignored else (),
-            _pairs(self.dropped),
+            _pairs(self.dropped) if self.dropped else (),
             self.fault,
             self.user_header,
         )
@@ -282,6 +282,7 @@ class Journal:
         self.size = size
         self.max_bytes = max_bytes
         self._rows: deque[tuple[Any, ...]] = deque()
+        self._weights: deque[int] = deque()  # each row's _weight, worked out once
         self._bytes = 0
         self.sequence = itertools.count(1)
         """The sequence numbers of exchanges (``next()`` is atomic under the GIL)."""
@@ -304,9 +305,10 @@ class Journal:
             self._trim()
 
     def _trim(self) -> None:
-        rows = self._rows
+        rows, weights = self._rows, self._weights
         while rows and (len(rows) > self.size or self._bytes > self.max_bytes):
-            self._bytes -= _weight(rows.popleft())
+            rows.popleft()
+            self._bytes -= weights.popleft()
             self.overflow += 1
 
     def begin(
@@ -320,12 +322,14 @@ class Journal:
         row = exchange.row()
         weight = _weight(row)
         with self._lock:
-            rows = self._rows
+            rows, weights = self._rows, self._weights
             rows.append(row)
+            weights.append(weight)
             self._bytes += weight
             self.total += 1
             if len(rows) > self.size:  # the usual full ring: one out, one in
-                self._bytes -= _weight(rows.popleft())
+                rows.popleft()
+                self._bytes -= weights.popleft()
                 self.overflow += 1
             if self._bytes > self.max_bytes:
                 self._trim()
@@ -369,11 +373,14 @@ class Journal:
         with self._lock:
             if user_token is None:
                 self._rows.clear()
+                self._weights.clear()
                 self._bytes = 0
                 return
-            kept = deque(row for row in self._rows if row[_USER] != user_token)
-            self._rows = kept
-            self._bytes = sum(map(_weight, kept))
+            rows = zip(self._rows, self._weights, strict=True)
+            kept = [(row, weight) for row, weight in rows if row[_USER] != user_token]
+            self._rows = deque(row for row, _ in kept)
+            self._weights = deque(weight for _, weight in kept)
+            self._bytes = sum(self._weights)
 
     def stats(self) -> dict[str, int]:
         with self._lock:

@@ -11,7 +11,6 @@ naming it, a client that left during a scripted delay as 499.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -25,7 +24,7 @@ from .config import Settings
 from .cors import CorsPolicy
 from .endpoints import LIBRARY_ENDPOINTS, endpoint_parsers
 from .errors import AppleError, default_error
-from .faults import TransportFault, client_stays, fault_reply, perform_fault
+from .faults import TransportFault, client_stays, fault_reply, perform_fault, scripted_reply
 from .journal import Exchange, Journal
 from .library import LibraryStore
 from .policy import CatalogPolicy
@@ -33,15 +32,13 @@ from .query import QueryParser
 from .ratelimit import RATE_LIMIT_RULE, RateLimiter
 from .routing import Endpoint, Router
 from .rulebook import Applied, RuleBook
-from .rules import Action, RequestFacts
+from .rules import RequestFacts
 from .schemas import SchemaSet
 from .wire import (
-    JSON_CONTENT_TYPE,
     Headers,
     Query,
     Reply,
     empty_reply,
-    encode_headers,
     error_reply,
     read_body,
     read_headers,
@@ -148,59 +145,67 @@ class Pipeline:
             "query": self.check_query,
         }
         self.checks = tuple(checks[name] for name in settings.check_order)
+        #: Each endpoint's query parser, and the routes of static paths (``Router.find``'s
+        #: first step: a dictionary lookup, here without a call)
+        self.parsers = {e.parser: getattr(self, e.parser).parse for e in _ROUTER.endpoints}
+        self.routes = _ROUTER.static_routes
 
     # --- the request path -------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        query = scope["query_string"]
+        query, method, path = scope["query_string"], scope["method"], scope["path"]
         exchange = Exchange(
-            next(self.sequence),
-            self.clock.now(),
-            scope["method"],
-            scope["path"],
-            query,
-            scope["headers"],
+            next(self.sequence), self.clock.now(), method, path, query, scope["headers"]
         )
         recorded = False
         try:
-            raw_path = scope.get("raw_path") or exchange.path.encode()
+            raw_path = scope.get("raw_path") or path.encode()
             length = len(raw_path) + (len(query) + 1 if query else 0)
             headers = read_headers(exchange.headers)
             call = Call(exchange, headers, Query(query))
-            user = self._user_token(call)
+            # (the usual case inline: Music-User-Token present, and first on every host)
+            user = call.user_token if self.user_token_source.music_first else None
+            if user is not None:
+                exchange.user, exchange.user_header = user, "music-user-token"
+            else:
+                user = self._user_token(call)
             # A namespace with settings of its own is served by its own pipeline.
             serving = self.namespaces.get(user, self) if self.namespaces and user else self
-            if length > serving.max_target_length and exchange.method != "OPTIONS":
+            rules = self.rules
+            if length > serving.max_target_length and method != "OPTIONS":
                 # (a preflight is answered whatever the URL: the browser must read the 414)
                 kept = serving.max_target_length
                 detail = f"Request target is {length} bytes; the limit is {kept}"
                 reply = call.fail(AppleError(414, "41400", detail))
                 exchange.query = query[:kept] + b"...[%d more bytes]" % (len(query) - kept)
             elif (
-                exchange.path.startswith(_BODY_PATHS)
-                and exchange.method == "POST"
+                method == "POST"
+                and path.startswith(_BODY_PATHS)
                 and (too_large := await serving._read_body(call, receive))
             ):
                 reply = too_large
-            elif len(self.rules) and (
-                decision := self.rules.decide(serving._facts(call), serving.seed)
+            elif (
+                rules.index  # (empty without rules: nothing decoded, nothing looked up)
+                and (found := rules.candidates(method, path, call.user_token, call.query))
+                and (decision := rules.apply(found, serving._facts(call), serving.seed))
             ):
                 scripted = await serving._scripted(call, decision, receive, send)
                 if scripted is None:  # a fault broke the connection, or the client left
                     return
                 reply = scripted
             else:
-                reply = serving.decide(call, exchange.method)
+                reply = serving.decide(call, method)
             if reply is serving.accepted and serving.accepted_cors is not None:
                 reply = serving.accepted_cors
             else:
                 reply = serving._with_cors(reply, headers.get("origin"))
-            exchange.status = reply.status
+            exchange.status = status = reply.status
             self.journal.append(exchange)
             recorded = True
-            if reply.status >= 400 and log.isEnabledFor(logging.INFO):
+            if status >= 400 and log.isEnabledFor(logging.INFO):
                 _log_refusal(exchange)
-            await reply.send(send)
+            await send({"type": "http.response.start", "status": status, "headers": reply.headers})
+            await send({"type": "http.response.body", "body": reply.body})
         except TransportFault:
             raise  # the in-process form of a scripted fault: journaled below
         except Exception as error:
@@ -271,7 +276,7 @@ class Pipeline:
             return None
         if action.is_normal:
             return self.decide(call, exchange.method)
-        return self.scripted(call, action)
+        return scripted_reply(self, call, action)
 
     def _facts(self, call: Call) -> RequestFacts:
         exchange = call.exchange
@@ -290,7 +295,8 @@ class Pipeline:
         if method == "OPTIONS" and self.cors.enabled:  # what browsers send first
             call.exchange.reason = "preflight"
             return self.cors.preflight(call.headers.get("origin"))
-        route = self.router.find(method, call.exchange.path)
+        path = call.exchange.path
+        route = self.routes.get((method, path)) or self.router.find(method, path)
         if isinstance(route, AppleError):
             return self._unrouted(call, route)
         endpoint = call.endpoint = route.endpoint
@@ -355,32 +361,11 @@ class Pipeline:
 
     def check_query(self, call: Call) -> Reply | None:
         assert call.endpoint is not None  # the router found one before the checks run
-        result = getattr(self, call.endpoint.parser).parse(call.query)
+        result = self.parsers[call.endpoint.parser](call.query)
         if isinstance(result, AppleError):
             return call.fail(result)
         call.parsed = result
         return None
-
-    # --- scripted answers -------------------------------------------------------------------
-
-    def scripted(self, call: Call, action: Action) -> Reply:
-        """The answer of a rule's action (faults aside)."""
-        status = action.status or 500
-        headers = dict(action.headers or {})
-        if action.has_body:
-            body = action.body
-            content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-            headers.setdefault("content-type", JSON_CONTENT_TYPE)
-            raw = encode_headers(headers)
-            return Reply(status, [*raw, (b"content-length", str(len(content)).encode())], content)
-        if status == 202:
-            return empty_reply(
-                202, content_type=self.settings.success_content_type, headers=headers
-            )
-        if status == 401:
-            reply = self.unauthorized()
-            return reply.with_headers(encode_headers(headers))
-        return call.fail(default_error(status), headers)
 
 
 def _log_refusal(exchange: Exchange) -> None:

@@ -47,8 +47,8 @@ class QueryParser:
         self.default_language = settings.languages[settings.storefront]["default"]
         query_schema = schemas.document("query.schema.json")
         types = query_schema["$defs"]["resourceType"]["enum"]
-        self._known_keys = {f"ids[{t}]": t for t in types}
-        self._catalog_match = {t: self.shapes.catalog[t].match for t in types}
+        # each known key's type and the match of its catalog id shape
+        self._known_keys = {f"ids[{t}]": (t, self.shapes.catalog[t].match) for t in types}
         self._language_tag = python_pattern(query_schema["$defs"]["languageTag"]["pattern"])
         self._tolerated = frozenset(settings.tolerated_parameters)
         self._merge = settings.repeated_keys == "merge"
@@ -63,21 +63,26 @@ class QueryParser:
             return None
         ids: dict[str, tuple[str, ...]] = {}
         extras: dict[str, str] = {}
+        known = self._known_keys
+        addable = True  # every id so far has its type's catalog shape
         for piece in text.split("&"):
-            if not piece:
-                continue
             key, _, value = piece.partition("=")
-            type_ = self._known_keys.get(key)
-            if type_ is not None:
-                items = value.split(",")
+            found = known.get(key)
+            if found is not None:
+                type_, catalog_shape = found
+                items = tuple(value.split(","))
                 if not value or "" in items:
                     return None
+                if addable and not all(map(catalog_shape, items)):
+                    addable = False
                 if type_ in ids:
                     if not self._merge:
                         return None
-                    ids[type_] += tuple(items)
+                    ids[type_] += items
                 else:
-                    ids[type_] = tuple(items)
+                    ids[type_] = items
+            elif not piece:
+                continue
             elif key == "l" or key in self._tolerated:
                 if key in extras:
                     if not self._merge:
@@ -91,10 +96,8 @@ class QueryParser:
         if not ids:
             return None
         language = extras.get("l")
-        catalog = self._catalog_match
-        if (language is None or language in self.supported_languages) and all(
-            all(map(catalog[type_], values)) for type_, values in ids.items()
-        ):  # the usual case: every id addable, nothing ignored
+        if addable and (language is None or language in self.supported_languages):
+            # the usual case: every id addable, nothing ignored
             return ParsedQuery(ids, ids, (), language or self.default_language)
         document: dict[str, Any] = {f"ids[{t}]": list(v) for t, v in ids.items()}
         document.update(extras)

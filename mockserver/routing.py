@@ -68,7 +68,8 @@ class Router:
 
     def __init__(self, endpoints: Iterable[Endpoint]) -> None:
         self._static: dict[str, dict[str, Endpoint]] = {}
-        self._routes: dict[tuple[str, str], Route] = {}  # static (method, path) -> route
+        self.static_routes: dict[tuple[str, str], Route] = {}
+        """(method, path) -> route of the paths without parameters: the usual lookup."""
         self._patterns: list[tuple[re.Pattern[str], dict[str, Endpoint]]] = []
         by_template: dict[str, dict[str, Endpoint]] = {}
         for endpoint in endpoints:
@@ -79,7 +80,7 @@ class Router:
             else:
                 self._static[template] = methods
                 for method, endpoint in methods.items():
-                    self._routes[(method, template)] = Route(endpoint, _NO_PARAMS)
+                    self.static_routes[(method, template)] = Route(endpoint, _NO_PARAMS)
         self.endpoints = tuple(e for methods in by_template.values() for e in methods.values())
 
     def _candidates(self, path: str) -> dict[str, Route] | None:
@@ -100,7 +101,7 @@ class Router:
     def find(self, method: str, path: str) -> Route | AppleError:
         """The route of ``method`` ``path``, or the error answering it (404, 405 with the
         allowed methods in ``detail``, 400 for a trailing slash)."""
-        route = self._routes.get((method, path))
+        route = self.static_routes.get((method, path))
         if route is not None:
             return route
         found = self._candidates(path)

@@ -13,6 +13,7 @@ from typing import Any
 from .chance import unit_interval
 from .errors import ConfigError
 from .rules import Action, RequestFacts, Rule
+from .wire import Query
 
 __all__ = ["Applied", "RuleBook"]
 
@@ -59,15 +60,16 @@ class _Bucket:
         else:
             bisect.insort(self.always, state)
 
-    def collect(self, facts: RequestFacts, found: list[_RuleState]) -> None:
-        """Add the rules that could match ``facts`` to ``found``."""
-        found.extend(self.always)
+    def collect(self, query: Query, found: list[_RuleState]) -> None:
+        """Add the rules that could match a request with ``query`` to ``found``."""
+        if self.always:
+            found.extend(self.always)
         if self.by_type:
-            for type_ in facts.types:
+            for type_ in query.ids:
                 found.extend(self.by_type.get(type_, ()))
         if self.by_id:
             by_id = self.by_id
-            for ids in facts.query.ids.values():
+            for ids in query.ids.values():
                 for id_ in ids:
                     states = by_id.get(id_)
                     if states is not None:
@@ -88,20 +90,22 @@ class RuleBook:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._states: dict[str, _RuleState] = {}
-        self._index: _Index = {}
+        self.index: _Index = {}
+        """The rules by method, path and user (read without the lock: a new one replaces it
+        whole when rules are removed); empty when no rule is installed."""
         self._order = itertools.count()
         self._ids = itertools.count(1)
 
     def _place(self, state: _RuleState) -> None:
         match = state.rule.match
-        by_user = self._index.setdefault((match.method, match.path), {})
+        by_user = self.index.setdefault((match.method, match.path), {})
         bucket = by_user.get(match.user_token)
         if bucket is None:
             bucket = by_user[match.user_token] = _Bucket()
         bucket.add(state)
 
     def _reindex(self) -> None:
-        self._index = {}
+        self.index = {}
         for state in self._states.values():
             self._place(state)
 
@@ -167,20 +171,28 @@ class RuleBook:
     def __len__(self) -> int:
         return len(self._states)
 
-    def decide(self, facts: RequestFacts, seed: int) -> Applied | None:
-        """The first rule that applies to ``facts``; its counters move atomically."""
-        by_user = self._index.get((facts.method, facts.path))
-        if by_user is None:  # the usual case: no lock taken, nothing worked out
+    def candidates(
+        self, method: str, path: str, user_token: str | None, query: Query
+    ) -> list[_RuleState] | None:
+        """The rules that could match a request, by the index alone (no lock taken): what
+        :meth:`apply` then tries, once the request's facts are worked out."""
+        by_user = self.index.get((method, path))
+        if by_user is None:  # the usual case: nothing worked out
             return None
         found: list[_RuleState] = []
         anyone = by_user.get(None)
         if anyone is not None:
-            anyone.collect(facts, found)
-        if facts.user_token is not None:
-            own = by_user.get(facts.user_token)
+            anyone.collect(query, found)
+        if user_token is not None:
+            own = by_user.get(user_token)
             if own is not None:
-                own.collect(facts, found)
-        if not found:  # no rule could match: still no lock taken
+                own.collect(query, found)
+        return found
+
+    def apply(self, found: list[_RuleState], facts: RequestFacts, seed: int) -> Applied | None:
+        """The first of the ``found`` candidates that applies to ``facts``; its counters
+        move atomically."""
+        if not found:  # no rule could match: no lock taken
             return None
         with self._lock:
             if len(found) > 1:

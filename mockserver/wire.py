@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
@@ -50,28 +50,21 @@ _WANTED = {
 }
 
 
-def read_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
-    """The headers the checks read (ASGI gives names in lower case)."""
-    found: Headers = {}
-    for name, value in raw:
-        key = _WANTED.get(name)
-        if key is not None and key not in found:
-            found[key] = value.decode("latin-1")
-    return found
+_WANTED_NAME = _WANTED.get
+
+
+def read_headers(raw: Sequence[tuple[bytes, bytes]]) -> Headers:
+    """The headers the checks read (ASGI gives names in lower case): of repeated ones the
+    first, which a pass from the last to the first leaves in place."""
+    return {
+        key: value.decode("latin-1")
+        for name, value in reversed(raw)
+        if (key := _WANTED_NAME(name)) is not None
+    }
 
 
 def _unquote(raw: bytes) -> str:
     return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
-
-
-_COMMON_ESCAPES = (
-    ("%5B", "["),
-    ("%5D", "]"),
-    ("%2C", ","),
-    ("%5b", "["),
-    ("%5d", "]"),
-    ("%2c", ","),
-)
 
 
 def _plain(raw: bytes) -> str | None:
@@ -84,12 +77,11 @@ def _plain(raw: bytes) -> str | None:
     if "+" in text:
         return None
     if "%" in text:
-        for escape, char in _COMMON_ESCAPES:
-            text = text.replace(escape, char)
-            if "%" not in text:
-                break
-        else:
-            return None
+        text = text.replace("%5B", "[").replace("%5D", "]").replace("%2C", ",")
+        if "%" in text:
+            text = text.replace("%5b", "[").replace("%5d", "]").replace("%2c", ",")
+            if "%" in text:
+                return None
     return text
 
 
@@ -136,29 +128,26 @@ def typed_ids(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return ids
 
 
-_IDS_PIECE = re.compile(r"(?:^|&)ids\[([^&=]*)\](?:=([^&]*))?(?=&|\Z)")
+#: An ``ids[TYPE]`` piece of a plain query. It starts with the literal ``ids[`` (which the
+#: regex engine finds by a fast substring search) and then looks behind it for the start of
+#: the query or ``&``: the same pieces as ``(?:^|&)ids\[...``, found about twice as fast.
+_IDS_PIECE = re.compile(r"ids\[(?<![^&]ids\[)([^&=]*)\](?:=([^&]*))?(?=&|\Z)")
 
 
 class Query:
-    """One request's raw query, decoded at most once, on first use."""
+    """One request's raw query, decoded at most once: its plain text at once (every request
+    that gets as far as its query needs it), pairs and ids on first use."""
 
-    __slots__ = ("_ids", "_pairs", "_text", "raw")
+    __slots__ = ("_ids", "_pairs", "raw", "text")
 
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
-        self._pairs: list[tuple[str, str]] | None = None
-        self._ids: dict[str, list[str]] | None = None
-        self._text: str | bool | None = False
-
-    @property
-    def text(self) -> str | None:
+        self.text = _plain(raw)
         """The query as text when decoding it is only replacing the common escapes
         (``%5B``, ``%5D``, ``%2C``) in valid UTF-8 without ``+``; None when it needs the full
         percent-decoding of :attr:`pairs`."""
-        text = self._text
-        if text is False:
-            text = self._text = _plain(self.raw)
-        return text  # type: ignore[return-value]  # False was replaced just above
+        self._pairs: list[tuple[str, str]] | None = None
+        self._ids: dict[str, list[str]] | None = None
 
     @property
     def pairs(self) -> list[tuple[str, str]]:

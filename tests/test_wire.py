@@ -8,12 +8,15 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockserver.errors import AppleError
 from mockserver.wire import (
     JSON_CONTENT_TYPE,
     Query,
     Reply,
+    decode_query,
     empty_reply,
     error_reply,
     json_reply,
@@ -37,6 +40,24 @@ def test_query_decodes_once_and_splits_typed_ids() -> None:
     assert query.pairs is query.pairs
     assert query.ids == {"songs": ["1", "2", "3"], "albums": []}
     assert typed_ids([("ids", "1"), ("idsx", "2")]) == {}
+
+
+_PIECES = st.sampled_from(
+    ["ids[songs]=1,2", "ids[albums]=", "ids[]=3", "ids[a]b]=4", "ids[x]", "ids[", "=ids[s]=5"]
+)
+
+
+@given(st.lists(st.one_of(_PIECES, st.text("ids[]=&,a1"), st.just("")), max_size=6))
+def test_the_ids_of_a_plain_query_are_those_of_its_pairs(pieces: list[str]) -> None:
+    # a plain query's ids come from one regex pass, the others' from the decoded pairs
+    raw = "&".join(pieces).encode()
+    query = Query(raw)
+    assert query.text is not None
+    assert query.ids == typed_ids(decode_query(raw))
+
+
+def test_read_headers_reads_a_tuple_of_pairs_too() -> None:
+    assert read_headers(((b"origin", b"o"), (b"origin", b"p"))) == {"origin": "o"}
 
 
 def test_error_reply_is_an_errors_body_with_the_first_status() -> None:
