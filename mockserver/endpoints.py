@@ -28,6 +28,23 @@ def add(pipeline: Pipeline, call: Call) -> Reply:
     parsed = call.parsed
     exchange = call.exchange
     settings = pipeline.settings
+    if pipeline.open_catalog:  # the usual case: every id kept, nothing to decide per id
+        now = exchange.time
+        try:
+            pipeline.library.add_open(
+                call.user_token or "",
+                parsed.addable,
+                now,
+                now + pipeline.visibility_delay,
+                settings.max_users,
+                settings.max_library_items,
+            )
+        except LibraryFull as full:
+            return call.fail(AppleError(507, "50700", str(full)))
+        exchange.added = parsed.addable
+        exchange.added_all = parsed.addable is parsed.ids
+        exchange.ignored = parsed.ignored
+        return pipeline.accepted
     try:
         result = pipeline.library.add(
             call.user_token or "",

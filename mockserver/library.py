@@ -172,6 +172,39 @@ class LibraryStore:
                         )
         return AddResult(kept, ignored, dropped)
 
+    def add_open(
+        self,
+        user: str,
+        addable: Mapping[str, Sequence[str]],
+        now: float,
+        visible_at: float,
+        max_users: int,
+        max_items: int,
+    ) -> None:
+        """:meth:`add` in an open catalog (every id kept, none dropped): the usual add, in
+        one pass over the ids. Raises :class:`LibraryFull` (adding nothing) past the limits."""
+        with self._lock:
+            items = self._users.get(user)
+            if items is None:
+                if len(self._users) >= max_users:
+                    raise LibraryFull("max_users", max_users)
+                items = self._users[user] = {}
+            new = [(t, i) for t, ids in addable.items() for i in ids if (t, i) not in items]
+            if not new:  # a repeated add: nothing changes
+                return
+            new = list(dict.fromkeys(new))
+            if len(items) + len(new) > max_items:
+                raise LibraryFull("max_library_items", max_items)
+            for type_, id_ in new:
+                prefix = LIBRARY_KINDS[type_].prefix
+                items[(type_, id_)] = (
+                    type_,
+                    id_,
+                    library_id(prefix, user, type_, id_),
+                    now,
+                    visible_at,
+                )
+
     def items(
         self, user: str, type_: str | None = None, *, now: float | None = None
     ) -> list[LibraryItem]:

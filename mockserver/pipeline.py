@@ -130,6 +130,7 @@ class Pipeline:
         self.queries = QueryParser(settings, schemas)
         vars(self).update(endpoint_parsers(schemas, settings))  # ``read_parameters``, …
         self.policy = CatalogPolicy.from_settings(settings)
+        self.open_catalog = self.policy.open
         self.visibility_delay = settings.visibility_delay_seconds
         self.seed = settings.seed
         self.max_target_length = settings.max_target_length
