@@ -31,7 +31,7 @@ def add(pipeline: Pipeline, call: Call) -> Reply:
     if pipeline.open_catalog:  # the usual case: every id kept, nothing to decide per id
         now = exchange.time
         try:
-            pipeline.library.add_open(
+            pipeline.library.add_all(
                 call.user_token or "",
                 parsed.addable,
                 now,

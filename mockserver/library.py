@@ -147,32 +147,10 @@ class LibraryStore:
         In an open catalog every id is kept and ``added`` is ``addable`` itself. Raises
         :class:`LibraryFull` (adding nothing) past ``max_users`` or ``max_items``."""
         kept, ignored, dropped = policy.decide(user, addable)
-        visible_at = now + visibility_delay
-        with self._lock:
-            items = self._users.get(user)
-            if items is None:
-                if len(self._users) >= max_users:
-                    raise LibraryFull("max_users", max_users)
-                items = self._users[user] = {}
-            if len(items) + sum(map(len, kept.values())) > max_items:
-                new = {(t, i) for t, ids in kept.items() for i in ids} - items.keys()
-                if len(items) + len(new) > max_items:
-                    raise LibraryFull("max_library_items", max_items)
-            for type_, ids in kept.items():
-                prefix = LIBRARY_KINDS[type_].prefix
-                for id_ in ids:
-                    key = (type_, id_)
-                    if key not in items:
-                        items[key] = (
-                            type_,
-                            id_,
-                            library_id(prefix, user, type_, id_),
-                            now,
-                            visible_at,
-                        )
+        self.add_all(user, kept, now, now + visibility_delay, max_users, max_items)
         return AddResult(kept, ignored, dropped)
 
-    def add_open(
+    def add_all(
         self,
         user: str,
         addable: Mapping[str, Sequence[str]],
@@ -181,8 +159,9 @@ class LibraryStore:
         max_users: int,
         max_items: int,
     ) -> None:
-        """:meth:`add` in an open catalog (every id kept, none dropped): the usual add, in
-        one pass over the ids. Raises :class:`LibraryFull` (adding nothing) past the limits."""
+        """Add every id of ``addable`` (type -> catalog ids) not in the library yet, visible at
+        ``visible_at``: what :meth:`add` keeps, and the whole add in an open catalog (no per-id
+        decision). Raises :class:`LibraryFull` (adding nothing) past the limits."""
         with self._lock:
             items = self._users.get(user)
             if items is None:
