@@ -9,7 +9,6 @@ the one extension key ``x-apple-music-mock``. Built once per configuration; read
 from __future__ import annotations
 
 import bisect
-import copy
 import json
 import re
 import threading
@@ -205,7 +204,10 @@ class Catalog:
         if song is None:
             return None
         albums = song.get("relationships", {}).get("albums", {}).get("data") or ()
-        return str(albums[0]["id"]) if albums else None
+        album = albums[0] if albums else None
+        if album is None or album.get("type", "albums") != "albums":
+            return None
+        return str(album["id"])
 
     def name_of(self, type_: str, id_: str) -> str | None:
         resource = self._items.get(type_, {}).get(id_)
@@ -221,7 +223,8 @@ class Catalog:
 
     def to_document(self) -> dict[str, Any]:
         """The catalog as a document (what ``GET /_mock/catalog`` answers)."""
-        return copy.deepcopy(dict(self.document or {}))
+        document: dict[str, Any] = json.loads(json.dumps(self.document or {}))  # plain copies
+        return document
 
 
 def merge(base: Mapping[str, Any] | None, patch: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from .catalog import CATALOG_TYPES
 from .config import Settings
 from .errors import AppleError
 from .ids import LIBRARY_KINDS
+from .library import LibraryItem
 from .params import Parameters
 from .reads import NOT_IN_LIBRARY, resources
 from .routing import Endpoint
@@ -78,25 +79,37 @@ def _user_problem(pipeline: Pipeline, call: Call) -> Reply | None:
     return None if error is None else call.fail(error)
 
 
-def _library_copy(pipeline: Pipeline, call: Call, type_: str, id_: str) -> list[dict[str, Any]]:
-    """The user's visible library copy of a catalog item (``[]`` when not added)."""
-    if type_ not in LIBRARY_KINDS:
-        return []
-    items = pipeline.library.items(call.user_token or "", type_, now=call.exchange.time)
-    return resources(pipeline, call, [item for item in items if item.catalog_id == id_][:1])
+class _Copies:
+    """The user's visible library items by catalog type and id, read once per request (a
+    lookup of 300 ids with ``include=library`` reads the library once, not 300 times)."""
+
+    def __init__(self, pipeline: Pipeline, call: Call) -> None:
+        self.pipeline, self.call = pipeline, call
+        self._by_catalog_id: dict[tuple[str, str], LibraryItem] | None = None
+
+    def of(self, type_: str, id_: str) -> list[dict[str, Any]]:
+        """The library copy of a catalog item as a resource (``[]`` when not added)."""
+        if type_ not in LIBRARY_KINDS:
+            return []
+        by_id = self._by_catalog_id
+        if by_id is None:
+            call = self.call
+            items = self.pipeline.library.items(call.user_token or "", now=call.exchange.time)
+            by_id = self._by_catalog_id = {}
+            for item in items:
+                by_id.setdefault((item.type, item.catalog_id), item)
+        found = by_id.get((type_, id_))
+        return [] if found is None else resources(self.pipeline, self.call, [found])
 
 
-def _served(
-    pipeline: Pipeline, call: Call, resource: dict[str, Any], includes: list[str]
-) -> dict[str, Any]:
+def _served(resource: dict[str, Any], copies: _Copies | None) -> dict[str, Any]:
     """``resource`` with its relationships as the catalog document gives them and, with
-    ``include=library``, the user's library copy under ``relationships.library``."""
-    if "library" not in includes:
+    ``include=library`` (``copies``), the user's library copy under
+    ``relationships.library``."""
+    if copies is None:
         return resource
     relationships = dict(resource.get("relationships") or {})
-    relationships["library"] = {
-        "data": _library_copy(pipeline, call, resource["type"], resource["id"])
-    }
+    relationships["library"] = {"data": copies.of(resource["type"], resource["id"])}
     return {**resource, "relationships": relationships}
 
 
@@ -114,7 +127,8 @@ def one(pipeline: Pipeline, call: Call) -> Reply:
         call.exchange.reason = NOT_IN_CATALOG
         detail = f"Resource with requested id was not found: {type_} '{id_[:64]}'"
         return call.fail(AppleError(404, "40400", detail))
-    return json_reply(200, {"data": [_served(pipeline, call, resource, includes)]})
+    copies = _Copies(pipeline, call) if "library" in includes else None
+    return json_reply(200, {"data": [_served(resource, copies)]})
 
 
 def several(pipeline: Pipeline, call: Call) -> Reply:
@@ -150,7 +164,8 @@ def several(pipeline: Pipeline, call: Call) -> Reply:
                 if resource["id"] not in seen:
                     seen.add(resource["id"])
                     found.append(resource)
-    return json_reply(200, {"data": [_served(pipeline, call, r, includes) for r in found]})
+    copies = _Copies(pipeline, call) if "library" in includes else None
+    return json_reply(200, {"data": [_served(resource, copies) for resource in found]})
 
 
 def search(pipeline: Pipeline, call: Call) -> Reply:
@@ -165,6 +180,8 @@ def search(pipeline: Pipeline, call: Call) -> Reply:
     results: dict[str, Any] = {}
     path = call.exchange.path
     link = f"{path}?limit={limit}&offset={{}}&term={quote(term, safe='')}&types={{}}"
+    if "l" in parsed:  # the next page in the same language
+        link += f"&l={quote(str(parsed['l']), safe='')}"
     for type_ in dict.fromkeys(str(parsed["types"]).split(",")):
         total, found = pipeline.policy.catalog.search(
             type_, term, storefront, offset=offset, limit=limit
@@ -187,7 +204,7 @@ def library_relationship(pipeline: Pipeline, call: Call) -> Reply:
     if isinstance(storefront, Reply):
         return storefront
     type_, id_ = call.params["type"], call.params["id"]
-    copy = _library_copy(pipeline, call, type_, id_)
+    copy = _Copies(pipeline, call).of(type_, id_)
     if not copy:
         listed = pipeline.policy.catalog.has(type_, id_)
         call.exchange.reason = NOT_IN_LIBRARY if listed else NOT_IN_CATALOG

@@ -12,7 +12,13 @@ from typing import Any, Literal
 
 from .errors import ConfigError
 from .schemas import load_schemas
-from .validation import check_finite, schema_message, validate_catalog, validate_rule
+from .validation import (
+    check_finite,
+    checked_catalog,
+    schema_message,
+    validate_catalog,
+    validate_rule,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -128,7 +134,9 @@ class Settings:
             value = getattr(self, name)
             if isinstance(value, float) and value.is_integer():
                 freeze(self, name, int(value))
-        _validate({**self.to_mapping(skip="catalog"), "catalog": self.catalog})
+        _validate(self.to_mapping(skip="catalog"))
+        if self.catalog is not None:  # checked and owned: a copy nobody else can change
+            freeze(self, "catalog", checked_catalog(self.catalog))
         freeze(self, "tolerated_parameters", tuple(self.tolerated_parameters))
         for name in ("cors_allowed_origins", "cors_allow_methods", "cors_allow_headers"):
             freeze(self, name, tuple(getattr(self, name)))
@@ -201,6 +209,8 @@ class Settings:
                 f"{source}: expected an object of settings, got {type(data).__name__}"
             )
         try:
+            if data.get("catalog") is not None:  # checked once, and the copy kept
+                data = {**data, "catalog": checked_catalog(data["catalog"])}
             _validate(data)
             return cls(**data)
         except ConfigError as error:
@@ -235,7 +245,7 @@ def _unknown_message(name: str) -> str:
 
 def _validate(data: Mapping[str, Any]) -> None:
     if data.get("catalog") is not None:  # checked apart: item by item, each item once
-        validate_catalog(data["catalog"])
+        checked_catalog(data["catalog"])
         data = {name: value for name, value in data.items() if name != "catalog"}
     for name, value in data.items():
         check_finite(value, f"setting {name!r}")
@@ -263,7 +273,10 @@ def _validate(data: Mapping[str, Any]) -> None:
     message = schema_message(error)
     if error.validator == "pattern":  # say what is expected, not the regular expression
         message += f"; expected: {schema.get('description', 'a valid value').split('.')[0]}"
-    if name in _SECRET_SETTINGS:  # never echo a key or a token back
+    if name in _SECRET_SETTINGS:  # never echo a key or a token back (a token may be a key)
+        where = (
+            f"[{error.path[1]}]" if len(error.path) > 1 and isinstance(error.path[1], int) else ""
+        )
         if error.validator in ("minLength", "maxLength", "type"):
             message = f"fails the {error.validator} {error.validator_value!r} check"
         else:
@@ -301,5 +314,6 @@ _SECRET_SETTINGS = frozenset(
         "known_user_tokens",
         "revoked_user_tokens",
         "unsubscribed_user_tokens",
+        "user_storefronts",
     }
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import json
 import sys
 import threading
 from collections.abc import Mapping
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .catalog import merge
 from .clock import Clock, MockClock
-from .config import SERVER_WIDE, Settings, validate_catalog
+from .config import SERVER_WIDE, Settings
 from .control import CatalogDocument, LibrarySnapshot
 from .errors import ConfigError
 from .journal import Journal, JournalEntry, JournalFilters
@@ -20,6 +20,7 @@ from .ratelimit import RateLimit, RateLimiter
 from .rulebook import RuleBook
 from .rules import Rule
 from .schemas import load_schemas
+from .validation import checked_catalog
 
 if TYPE_CHECKING:
     if sys.version_info >= (3, 11):
@@ -273,7 +274,7 @@ class MockController:
 
     def get_catalog(self, namespace: str | None = None) -> CatalogDocument | None:
         document = self.settings_for(namespace).catalog
-        return None if document is None else copy.deepcopy(dict(document))
+        return None if document is None else json.loads(json.dumps(document))  # plain copies
 
     def put_catalog(
         self, document: Mapping[str, Any] | None, *, namespace: str | None = None
@@ -284,9 +285,11 @@ class MockController:
     def patch_catalog(
         self, document: Mapping[str, Any], *, namespace: str | None = None
     ) -> CatalogDocument | None:
-        validate_catalog(document)  # the patch's own errors name places in the patch
-        merged = merge(self.settings_for(namespace).catalog, document)
-        return self.put_catalog(merged, namespace=namespace)
+        patch = checked_catalog(document)  # its errors name places in the patch
+        with self._lock:  # read, merge and swap in one step: concurrent patches all land
+            merged = merge(self.settings_for(namespace).catalog, patch)
+            self.configure(namespace=namespace, catalog=merged)
+        return self.get_catalog(namespace)
 
     def _mock_clock(self) -> MockClock:
         if not isinstance(self.clock, MockClock):

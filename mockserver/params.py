@@ -51,6 +51,10 @@ def to_apple_error(error: ValidationError) -> AppleError:
         required: Sequence[str] = error.validator_value  # type: ignore[assignment]
         missing = [name for name in required if name not in error.instance]
         parameter = missing[0] if missing else None
+        if parameter is not None and not annotation.get("detail"):
+            return AppleError(
+                400, "40005", f"Parameter '{clip(parameter)}' is required", parameter
+            )
     detail = str(annotation.get("detail") or error.message)
     detail = detail.replace("{parameter}", clip(parameter or ""))
     if len(error.path) > 1:

@@ -11,22 +11,24 @@ from typing import Any
 from .catalog import Catalog
 from .chance import unit_interval
 from .config import Settings
+from .ids import IdShapes
 from .library import IgnoredId
+from .validation import CheckedCatalog
 
 __all__ = ["CatalogPolicy"]
 
-#: One built catalog per document (a configuration change that keeps the catalog, or a
-#: namespace sharing it, does not index it again): (document, catalog), newest last.
-_BUILT: list[tuple[Mapping[str, Any] | None, Catalog]] = []
+
+_SHAPES = IdShapes()
 
 
 def _catalog(document: Mapping[str, Any] | None) -> Catalog:
-    for built, catalog in _BUILT:
-        if built is document:
-            return catalog
-    catalog = Catalog(document)
-    _BUILT.append((document, catalog))
-    del _BUILT[:-4]
+    """The catalog built from ``document``, kept on it: a configuration change that keeps the
+    catalog, or a namespace sharing it, does not index it again."""
+    if not isinstance(document, CheckedCatalog):  # None: the open catalog
+        return Catalog(document)
+    catalog: Catalog | None = document.built
+    if catalog is None:
+        catalog = document.built = Catalog(document)
     return catalog
 
 
@@ -117,5 +119,6 @@ class CatalogPolicy:
         return kept, tuple(ignored), dropped
 
     def _addable(self, type_: str, id_: str, storefront: str) -> bool:
-        catalog = self.catalog
-        return not catalog.has(type_, id_) or catalog.available(type_, id_, storefront)
+        """Whether an item an add brings along (a song's album) joins the library: catalog
+        shaped, and not refused as the add would refuse it (unknown, unavailable)."""
+        return _SHAPES.is_catalog(type_, id_) and self.refusal(type_, id_, storefront) is None

@@ -3,6 +3,7 @@ the first problem, never a regular expression; NaN and infinities refused."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -10,7 +11,14 @@ from typing import Any
 from .errors import ConfigError
 from .schemas import load_schemas
 
-__all__ = ["check_finite", "schema_message", "validate_catalog", "validate_rule"]
+__all__ = [
+    "CheckedCatalog",
+    "check_finite",
+    "checked_catalog",
+    "schema_message",
+    "validate_catalog",
+    "validate_rule",
+]
 
 
 def _non_finite(value: Any, where: str) -> str | None:
@@ -37,36 +45,66 @@ def check_finite(data: Any, name: str) -> None:
         raise ConfigError(f"invalid {where}: must be a finite number (not NaN or infinity)")
 
 
-#: Catalog items already checked, by identity (a configuration change or a PATCH that keeps
-#: a catalog's items does not check them again: jsonschema takes ~0.4 ms per resource).
-_CHECKED_ITEMS: dict[int, Any] = {}
-_MAX_CHECKED_ITEMS = 1_000_000
+class CheckedCatalog(dict[str, Any]):
+    """A catalog document that :func:`checked_catalog` copied and checked: the settings own
+    it (nobody else holds a reference that could change it), so a configuration change that
+    keeps it needs no new check, and what is built from it can be kept on it (``built``)."""
+
+    built: Any = None
 
 
-def validate_catalog(document: Any) -> None:
-    """ConfigError naming the first problem of a catalog document, by its place in it. The
-    document's frame is checked first, then each item not checked before."""
+class _CheckedItem(dict[str, Any]):
+    """A catalog resource object copied and checked by :func:`checked_catalog`."""
+
+
+_CATALOG_EXTENSION = "x-apple-music-mock"
+
+
+def checked_catalog(document: Any) -> CheckedCatalog:
+    """``document`` checked against ``schemas/catalog.schema.json`` and copied (JSON values
+    only), or ConfigError naming the place of its first problem. Resources of an already
+    checked catalog are taken as they are, so a PATCH checks only what it brings."""
+    if type(document) is CheckedCatalog:
+        return document
     schemas = load_schemas()
     frame = document
     if isinstance(document, Mapping):
         frame = {
-            key: [] if isinstance(value, list) and key != "x-apple-music-mock" else value
+            key: [] if isinstance(value, list) and key != _CATALOG_EXTENSION else value
             for key, value in document.items()
         }
+    check_finite(frame, "setting 'catalog'")
     _raise_first(schemas.validator("catalog.schema.json"), frame, [])
-    checked = _CHECKED_ITEMS
-    for type_, items in document.items():
-        if not isinstance(items, list):
+    checked = CheckedCatalog()
+    for key, value in document.items():
+        if key == _CATALOG_EXTENSION:
+            checked[key] = _copied(value, [key])
             continue
-        validator = schemas.validator(f"catalog.schema.json#/properties/{type_}/items")
-        for index, item in enumerate(items):
-            if checked.get(id(item)) is item:
-                continue
-            check_finite(item, f"setting 'catalog'[{type_!r}][{index}]")
-            _raise_first(validator, item, [type_, index])
-            if len(checked) >= _MAX_CHECKED_ITEMS:
-                checked.clear()
-            checked[id(item)] = item
+        validator = schemas.validator(f"catalog.schema.json#/properties/{key}/items")
+        items: list[Any] = []
+        for index, item in enumerate(value):
+            if type(item) is not _CheckedItem and not isinstance(item, str):
+                check_finite(item, f"setting 'catalog'[{key!r}][{index}]")
+                _raise_first(validator, item, [key, index])
+                item = _CheckedItem(_copied(item, [key, index]))
+            elif isinstance(item, str):
+                _raise_first(validator, item, [key, index])
+            items.append(item)
+        checked[key] = items
+    return checked
+
+
+def validate_catalog(document: Any) -> None:
+    """ConfigError naming the first problem of a catalog document, by its place in it."""
+    checked_catalog(document)
+
+
+def _copied(value: Any, where: list[Any]) -> Any:
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError) as error:
+        place = "".join(f"[{part!r}]" for part in where)
+        raise ConfigError(f"invalid setting 'catalog'{place}: {error}") from None
 
 
 def _raise_first(validator: Any, instance: Any, prefix: list[Any]) -> None:

@@ -8,8 +8,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mockserver import CatalogEditor, JournalEntry, JournalFilters, MockControl, Rule, Settings
-from mockserver.catalog import merge as merge_catalogs
-from mockserver.config import validate_catalog
 from mockserver.control import CatalogDocument, LibrarySnapshot
 
 from .report import AppleMusicAssertionError, explain, is_violation
@@ -83,15 +81,7 @@ class AppleMusicMock:
         On a shared server (``scoped``) the change applies to this test's namespace — the
         requests carrying its Music-User-Token — so parallel workers never see it.
         """
-        if self.scoped:
-            return self.control.configure(
-                settings, namespace=namespace or self.user_token, **changes
-            )
-        if namespace is not None:
-            return self.control.configure(settings, namespace=namespace, **changes)
-        if self._base_settings is None:
-            self._base_settings = self.control.settings
-        return self.control.configure(settings, **changes)
+        return self.control.configure(settings, namespace=self._changing(namespace), **changes)
 
     def trust_developer_key(self, key: str | Mapping[str, Any]) -> bool:
         return self.control.trust_developer_key(key)
@@ -184,18 +174,24 @@ class AppleMusicMock:
     def put_catalog(
         self, document: Mapping[str, Any] | None, *, namespace: str | None = None
     ) -> CatalogDocument | None:
-        """Replace the catalog for this test (see :meth:`configure`)."""
-        self.configure(catalog=document, namespace=namespace)
-        return self.get_catalog(namespace)
+        """Replace the catalog for this test (undone when it ends, like :meth:`configure`)."""
+        return self.control.put_catalog(document, namespace=self._changing(namespace))
 
     def patch_catalog(
         self, document: Mapping[str, Any], *, namespace: str | None = None
     ) -> CatalogDocument | None:
-        """Add resources to this test's catalog, replacing those of the same type and id."""
-        validate_catalog(document)
-        return self.put_catalog(
-            merge_catalogs(self.get_catalog(namespace), document), namespace=namespace
-        )
+        """Add resources to this test's catalog, replacing those of the same type and id
+        (only what the patch brings is sent and checked)."""
+        return self.control.patch_catalog(document, namespace=self._changing(namespace))
+
+    def _changing(self, namespace: str | None) -> str | None:
+        """The namespace a change applies to: this test's on a shared server; a server-wide
+        change is recorded, to be undone when the test ends."""
+        if self.scoped:
+            return namespace or self.user_token
+        if namespace is None and self._base_settings is None:
+            self._base_settings = self.control.settings
+        return namespace
 
     def library(self, type_: str = "songs", *, user_token: str | None = None) -> list[str]:
         """Catalog ids in the user's library (this test's user by default), in order added."""

@@ -5,6 +5,7 @@ the fake (rules, rate limits, the journal) applying to catalog requests as every
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -160,3 +161,104 @@ def test_a_catalog_is_checked_item_by_item_once() -> None:
     assert len(app.mock.get_catalog()["songs"]) == 51  # type: ignore[index]
     with pytest.raises(ConfigError, match=r"\['songs'\]\[0\]: 'NaN'|finite"):
         app.mock.patch_catalog({"songs": [{"id": "x", "attributes": {"tempo": float("nan")}}]})
+
+
+@pytest.mark.parametrize("document", [{"songs": [None]}, {"songs": ["1", {"id": "2"}, None]}])
+def test_a_null_item_is_refused_everywhere(document: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError, match=r"invalid setting 'catalog'\['songs'\]\[\d\]"):
+        create_app(catalog=document)
+    app = create_app()
+    for change in (app.mock.put_catalog, app.mock.patch_catalog):
+        with pytest.raises(ConfigError, match=r"'catalog'\['songs'\]"):
+            change(document)
+    assert app.mock.get_catalog() is None
+    with LiveServer(app) as server:
+        for method in ("PUT", "PATCH"):
+            status, body = admin(server.url, method, "/catalog", document)
+            assert status == 400
+            assert "'catalog'['songs']" in body["errors"][0]["detail"]
+
+
+def test_concurrent_patches_all_land() -> None:
+    app = create_app(catalog={"songs": ["0"]})
+    threads = [
+        threading.Thread(target=app.mock.patch_catalog, args=({"songs": [str(n)]},))
+        for n in range(1, 41)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(app.mock.get_catalog()["songs"], key=int) == [str(n) for n in range(41)]  # type: ignore[index]
+
+
+def test_the_fake_owns_its_catalog_changes_to_the_callers_document_do_not_leak() -> None:
+    document: dict[str, Any] = {"songs": [{"id": "1", "attributes": {"isrc": "QZ1"}}]}
+    app = create_app(catalog=document)
+    document["songs"].append({"id": "2"})
+    document["songs"][0]["attributes"]["isrc"] = 5  # now invalid, in the caller's copy only
+    caller = AsgiCaller(app, {"Authorization": f"Bearer {mint_developer_token()}"})
+    assert caller("/v1/catalog/us/songs?filter[isrc]=QZ1", method="GET").json()["data"]
+    assert caller("/v1/catalog/us/songs/2", method="GET").status == 404
+    with pytest.raises(ConfigError, match=r"\['songs'\]\[0\]\['attributes'\]\['isrc'\]"):
+        app.mock.configure(catalog=document)  # the changed item is checked again
+    served = app.mock.get_catalog()
+    served["songs"].append("3")  # type: ignore[index]  # a copy: the fake's is unchanged
+    assert app.mock.get_catalog() == {"songs": [{"id": "1", "attributes": {"isrc": "QZ1"}}]}
+
+
+def test_include_library_reads_the_library_once_per_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = create_app(catalog={"songs": [str(n) for n in range(1, 301)]})
+    caller = AsgiCaller(app, {"Authorization": f"Bearer {mint_developer_token()}"})
+    user = {"Music-User-Token": "reader"}
+    assert caller("/v1/me/library?ids[songs]=1,2,3", headers=user).status == 202
+    reads: list[int] = []
+    items = app.mock.library.items
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return items(*args, **kwargs)
+
+    monkeypatch.setattr(app.mock.library, "items", counted)
+    ids = ",".join(str(n) for n in range(1, 301))
+    body = caller(f"/v1/catalog/us/songs?ids={ids}&include=library", method="GET", headers=user)
+    copies = [len(r["relationships"]["library"]["data"]) for r in body.json()["data"]]
+    assert copies == [1, 1, 1] + [0] * 297
+    assert len(reads) == 1
+
+
+def test_user_storefronts_never_echo_a_token_and_are_bounded() -> None:
+    with pytest.raises(ConfigError) as refused:
+        create_app(user_storefronts={"eyJsecret-user-token": "USA"})
+    assert "eyJsecret" not in str(refused.value)
+    assert "user_storefronts" in str(refused.value)
+
+
+def test_an_album_a_song_brings_along_must_be_addable_itself() -> None:
+    songs = [
+        {"id": "1", "relationships": {"albums": {"data": [{"id": "10", "type": "albums"}]}}},
+        {"id": "2", "relationships": {"albums": {"data": [{"id": "a b", "type": "albums"}]}}},
+        {"id": "3", "relationships": {"albums": {"data": [{"id": "30", "type": "playlists"}]}}},
+        {"id": "4", "relationships": {"albums": {"data": [{"id": "40", "type": "albums"}]}}},
+    ]
+    app = create_app(catalog={"songs": songs, "albums": ["40", "a b"]})
+    caller = AsgiCaller(app, {"Authorization": f"Bearer {mint_developer_token()}"})
+    user = {"Music-User-Token": "albums"}
+    assert caller("/v1/me/library?ids[songs]=1,2,3,4", headers=user).status == 202
+    library = app.mock.get_library("albums")
+    assert [s["catalog_id"] for s in library["songs"]] == ["1", "2", "3", "4"]
+    # 10: not in the catalog; "a b": not an album id; 30: not an album
+    assert [a["catalog_id"] for a in library["albums"]] == ["40"]
+
+
+def test_search_needs_its_parameters_and_its_links_keep_the_language() -> None:
+    app = create_app(catalog={"songs": [f"{n}" for n in range(1, 8)]})
+    caller = AsgiCaller(app, {"Authorization": f"Bearer {mint_developer_token()}"})
+    missing = caller("/v1/catalog/us/search?term=song", method="GET").json()["errors"][0]
+    assert missing["detail"] == "Parameter 'types' is required"
+    assert missing["source"] == {"parameter": "types"}
+    page = caller("/v1/catalog/us/search?term=song&types=songs&l=es-MX", method="GET").json()
+    assert page["results"]["songs"]["next"].endswith("&l=es-MX")
+    assert page["results"]["songs"]["href"].endswith("&l=es-MX")
