@@ -192,6 +192,8 @@ async def change_config(request: Request, mock: MockController) -> Response:
     if request.method == "PATCH" and "rules" not in data:
         base.pop("rules")
     merged = {**base, **data, "admin_token": mock.settings.admin_token}
+    if request.method == "PATCH" and "catalog" not in data:  # kept as is: not checked again
+        merged["catalog"] = mock.settings.catalog
     await anyio.to_thread.run_sync(mock.configure, merged)
     return _json(_public_config(mock))
 
