@@ -66,17 +66,9 @@ def _includes(parsed: Mapping[str, Any]) -> list[str]:
 
 
 def _user_problem(pipeline: Pipeline, call: Call) -> Reply | None:
-    """The answer when the user token ``include=library`` needs is missing or refused (as
-    the user-token and subscription checks answer it on the library's own endpoints)."""
-    outcome = pipeline.user_tokens.check(call.user_token)
-    if isinstance(outcome, AppleError):
-        call.exchange.reason = "user token missing or rejected"
-        return call.fail(outcome)
-    if outcome is not None:
-        call.exchange.reason = "user token missing"
-        return pipeline.unauthorized()
-    error = pipeline.user_tokens.check_subscription(call.user_token)
-    return None if error is None else call.fail(error)
+    """The answer when the user token ``include=library`` needs is missing or refused (the
+    user-token and subscription checks of the library's own endpoints)."""
+    return pipeline.user_token_refusal(call) or pipeline.subscription_refusal(call)
 
 
 class _Copies:

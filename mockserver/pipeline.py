@@ -345,6 +345,16 @@ class Pipeline:
     def check_user_token(self, call: Call) -> Reply | None:
         if call.endpoint is not None and not call.endpoint.user_token:
             return None
+        return self.user_token_refusal(call)
+
+    def check_subscription(self, call: Call) -> Reply | None:
+        if call.endpoint is not None and not call.endpoint.user_token:
+            return None
+        return self.subscription_refusal(call)
+
+    def user_token_refusal(self, call: Call) -> Reply | None:
+        """The answer to a missing, unknown or revoked Music-User-Token, or None (also for an
+        endpoint that needs one only for some queries, e.g. ``include=library``)."""
         outcome = self.user_tokens.check(call.user_token)
         if outcome is None:
             return None
@@ -354,9 +364,7 @@ class Pipeline:
         call.exchange.reason = "user token missing"
         return self.unauthorized()
 
-    def check_subscription(self, call: Call) -> Reply | None:
-        if call.endpoint is not None and not call.endpoint.user_token:
-            return None
+    def subscription_refusal(self, call: Call) -> Reply | None:
         error = self.user_tokens.check_subscription(call.user_token)
         return None if error is None else call.fail(error)
 

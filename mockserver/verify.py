@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .app import MockApp, create_app
 from .config import Settings
@@ -21,6 +21,7 @@ from .contract import Case, Outcome, load_cases, outcome_of
 from .errors import MockServerError
 from .server import is_loopback_host
 from .tokens import mint_developer_token
+from .wire import exchange
 
 __all__ = [
     "DEFAULT_AGAINST",
@@ -55,8 +56,6 @@ def call_app(
     app: MockApp, method: str, target: str, headers: Mapping[str, str], body: bytes = b""
 ) -> tuple[int, bytes]:
     """One request through the ASGI app, in process, with the raw target as given."""
-    from urllib.parse import unquote
-
     path, _, query = target.partition("?")
     scope = {
         "type": "http",
@@ -75,34 +74,8 @@ def call_app(
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 443),
     }
-    status = 0
-    chunks: list[bytes] = []
-
-    async def run() -> None:
-        answered = asyncio.Event()
-        sent = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await answered.wait()
-            return {"type": "http.disconnect"}
-
-        async def send(message: Mapping[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body"):
-                    answered.set()
-
-        await app(scope, receive, send)
-
-    asyncio.run(run())
-    return status, b"".join(chunks)
+    answer = asyncio.run(exchange(app, scope, body))
+    return answer.status, answer.body
 
 
 def trusting(settings: Settings) -> Settings:

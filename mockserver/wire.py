@@ -3,13 +3,14 @@ complete answers as raw ASGI messages."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
-from starlette.types import Receive, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import AppleError
 
@@ -22,6 +23,7 @@ __all__ = [
     "empty_reply",
     "encode_headers",
     "error_reply",
+    "exchange",
     "json_reply",
     "read_body",
     "read_headers",
@@ -252,3 +254,35 @@ async def read_body(receive: Receive, limit: int) -> bytes | None:
         if not message.get("more_body"):
             break
     return b"".join(chunks)
+
+
+async def exchange(app: ASGIApp, scope: Scope, body: bytes = b"") -> Reply:
+    """One request through ``app`` in process, handed over as a server does: the body in one
+    message, then the client stays until answered (``http.disconnect`` only after the last
+    body). The answer as a :class:`Reply`; status 0 when the app sent none. What the app
+    raises propagates."""
+    answered = asyncio.Event()
+    delivered = False
+    status = 0
+    headers: list[tuple[bytes, bytes]] = []
+    chunks: list[bytes] = []
+
+    async def receive() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await answered.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status, headers = message["status"], list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                answered.set()
+
+    await app(scope, receive, send)
+    return Reply(status, headers, b"".join(chunks))

@@ -12,12 +12,13 @@ import asyncio
 import contextvars
 import re
 import threading
-from collections.abc import Coroutine, MutableMapping
+from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from mockserver import MockApp, TransportFault
+from mockserver.wire import exchange
 
 from .extras import missing_extra
 from .seal import APPLE_HOSTS
@@ -97,34 +98,12 @@ async def _asgi(app: MockApp, request: httpx.Request) -> httpx.Response:
         "client": ("127.0.0.1", 0),
         "server": (url.host, url.port or (443 if url.scheme == "https" else 80)),
     }
-    body = request.content
-    answered = asyncio.Event()
-    started: dict[str, Any] = {}
-    chunks: list[bytes] = []
-    delivered = False
-
-    async def receive() -> MutableMapping[str, Any]:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await answered.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            started.update(message)
-        else:
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                answered.set()
-
     try:
-        await app.mock.pipeline(scope, receive, send)
+        answer = await exchange(app.mock.pipeline, scope, request.content)
     except TransportFault as fault:
         raise _fault_error(fault, request) from None
     return httpx.Response(
-        started["status"], headers=started["headers"], content=b"".join(chunks), request=request
+        answer.status, headers=answer.headers, content=answer.body, request=request
     )
 
 

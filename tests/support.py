@@ -14,9 +14,10 @@ from urllib.parse import unquote
 
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
-from starlette.types import ASGIApp, Message
+from starlette.types import ASGIApp
 
 from mockserver import AdminClient, LiveServer, MockApp, MockController
+from mockserver.wire import exchange
 
 #: Pieces that, strung together, reach every corner of the query parser.
 QUERY_FRAGMENTS = st.sampled_from(
@@ -104,34 +105,11 @@ def call_asgi(
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8080),
     }
-    messages: list[Message] = []
-    sent = False
-
-    async def run() -> None:
-        answered = asyncio.Event()
-
-        async def receive() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await answered.wait()  # as a server does: the client is there until answered
-            return {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
-            messages.append(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                answered.set()
-
-        await app(scope, receive, send)
-
-    asyncio.run(run())
-    start = messages[0]
+    answer = asyncio.run(exchange(app, scope, body))
     response_headers: dict[str, str] = {}
-    for name, value in start["headers"]:
+    for name, value in answer.headers:
         response_headers[name.decode("latin-1").lower()] = value.decode("latin-1")
-    content = b"".join(m.get("body", b"") for m in messages[1:])
-    return Reply(start["status"], response_headers, content)
+    return Reply(answer.status, response_headers, answer.body)
 
 
 class Caller:

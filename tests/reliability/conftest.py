@@ -33,9 +33,10 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from starlette.types import ASGIApp, Message
+from starlette.types import ASGIApp
 
 from mockserver.server import ReadyServer, bind_socket, uvicorn_config
+from mockserver.wire import exchange
 
 from support import Reply
 
@@ -254,36 +255,12 @@ def call(
         "client": client,
         "server": server,
     }
-    messages: list[Message] = []
-
-    async def run() -> None:
-        answered = asyncio.Event()
-        sent = False
-
-        async def receive() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await answered.wait()  # as a server does: the client is there until answered
-            return {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
-            messages.append(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                answered.set()
-
-        await app(scope, receive, send)
-
-    asyncio.run(run())
-    assert messages, "the app sent nothing"
-    assert messages[0]["type"] == "http.response.start", messages
-    start = messages[0]
+    answer = asyncio.run(exchange(app, scope, body))
+    assert answer.status, "the app sent nothing"
     answer_headers = {
-        name.decode("latin-1").lower(): value.decode("latin-1") for name, value in start["headers"]
+        name.decode("latin-1").lower(): value.decode("latin-1") for name, value in answer.headers
     }
-    content = b"".join(m.get("body", b"") for m in messages[1:])
-    return Reply(start["status"], answer_headers, content)
+    return Reply(answer.status, answer_headers, answer.body)
 
 
 def admin(
