@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -131,8 +131,48 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         session.close()
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return config.stash[_SESSION_KEY].describe()
+#: What a test uses when it uses the fake: its fixtures, or the marker.
+_FIXTURES = frozenset(
+    {
+        "apple_music",
+        "apple_music_app",
+        "apple_music_live_case",
+        "apple_music_respx",
+        "apple_music_server",
+        "apple_music_session",
+        "apple_music_tokens",
+        "developer_token",
+        "music_user_token",
+    }
+)
+_OPTIONS = ("apple_music_url", "apple_music_strict", "apple_music_config", "apple_music_live")
+
+
+def _configured(config: pytest.Config) -> bool:
+    """The run names the plugin: one of its options on the command line or in the ini file."""
+    return any(config.getoption(name) for name in _OPTIONS) or any(
+        config.getini(name)
+        for name in ("apple_music_url", "apple_music_strict", "apple_music_config")
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """The fake's line, at the start, when the run configures the plugin; otherwise after
+    collection, and only when a collected test uses the fake (projects that merely have the
+    package installed see nothing)."""
+    return config.stash[_SESSION_KEY].describe() if _configured(config) else None
+
+
+def pytest_report_collectionfinish(
+    config: pytest.Config, items: Sequence[pytest.Item]
+) -> str | None:
+    if _configured(config):
+        return None
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if _FIXTURES.intersection(names) or item.get_closest_marker("apple_music"):
+            return config.stash[_SESSION_KEY].describe()
+    return None
 
 
 def _use(request: pytest.FixtureRequest) -> AppleMusicSession:
@@ -286,14 +326,21 @@ def pytest_runtest_makereport(
             lines.append("(call apple_music.expect_contract_violations() if the test means to)")
             report.longrepr = "\n".join(lines)
     item.stash[_FAILED_KEY] = report.failed
-    if report.failed:
-        text = handle.report()
-        seal = item.stash.get(_SEAL_KEY, None)
-        if seal is not None and seal.attempts:
-            hosts = ", ".join(sorted(set(seal.attempts)))
-            text += (
-                f"\n{len(seal.attempts)} connection attempt(s) to {hosts} were refused: the "
-                "client went around the fake (use apple_music_respx for httpx, or point the "
-                "client at apple_music_server.url)"
-            )
-        report.sections.append(("apple-music-mock", text))
+    if not report.failed:
+        return
+    from .report import REPORT_HEAD, AppleMusicAssertionError
+
+    # An assert_* helper's failure that already carries the report: it is not repeated.
+    error = call.excinfo.value if call.excinfo is not None else None
+    reported = isinstance(error, AppleMusicAssertionError) and REPORT_HEAD in str(error)
+    lines = [] if reported else [handle.report()]
+    seal = item.stash.get(_SEAL_KEY, None)
+    if seal is not None and seal.attempts:
+        hosts = ", ".join(sorted(set(seal.attempts)))
+        lines.append(
+            f"{len(seal.attempts)} connection attempt(s) to {hosts} were refused: the "
+            "client went around the fake (use apple_music_respx for httpx, or point the "
+            "client at apple_music_server.url)"
+        )
+    if lines:
+        report.sections.append(("apple-music-mock", "\n".join(lines)))
