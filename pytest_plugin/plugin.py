@@ -199,8 +199,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def apple_music_live_case(request: pytest.FixtureRequest) -> LiveCase:
-    """One safe contract case to send to the real API (``--apple-music-live``):
-    ``.assert_agrees()``, or ``.check()`` for the result."""
+    """One safe contract case per test run against the real API with
+    ``--apple-music-live`` (README, "Drift"): ``.assert_agrees()``, or ``.check()`` for
+    the result."""
     from .live import live_case
 
     return live_case(request.config, request.param)
@@ -208,7 +209,13 @@ def apple_music_live_case(request: pytest.FixtureRequest) -> LiveCase:
 
 @pytest.fixture
 def apple_music(request: pytest.FixtureRequest) -> Iterator[AppleMusicMock]:
-    """The per-test handle: configure, script, inspect and assert; reset after the test."""
+    """The per-test handle (``pytest_plugin.AppleMusicMock``): ``configure(**settings)``,
+    ``add_rule(...)``, ``fail_next(status)``, ``requests(**filters)``, ``library(type)``,
+    ``assert_added(songs=[...])``, ``assert_playlist(name, tracks=[...])``,
+    ``assert_requests(count=..., **filters)``, ``assert_no_contract_violations()``,
+    ``headers``, ``catalog.add_song(...)`` (a ``CatalogEditor``; also ``add_album``,
+    ``add_music_video``, ``add_playlist``, ``add_artist``), ``get_catalog()`` /
+    ``put_catalog(...)`` / ``patch_catalog(...)``; reset after every test."""
     try:
         handle = _use(request).handle()
     except SessionError as error:
@@ -237,8 +244,8 @@ def apple_music(request: pytest.FixtureRequest) -> Iterator[AppleMusicMock]:
 def apple_music_session(request: pytest.FixtureRequest) -> Iterator[AppleMusicSession]:
     """The session's fake, for tests that cannot take function-scoped fixtures (Hypothesis
     ``@given``): ``with apple_music_session.fresh() as mock:`` gives a handle with a fresh
-    state for one example, ``apple_music_session.respx()`` the in-process route. Apple's
-    hosts are sealed for the whole session once it is used."""
+    state (its own user token) for one example, ``apple_music_session.respx()`` the
+    in-process route. Apple's hosts are sealed for the whole session once it is used."""
     session = _use(request)
     with AppleHostSeal():
         yield session
@@ -257,8 +264,9 @@ def apple_music_app(apple_music: AppleMusicMock, request: pytest.FixtureRequest)
 def apple_music_server(
     apple_music: AppleMusicMock, request: pytest.FixtureRequest
 ) -> AppleMusicServer:
-    """The fake on a real port (``.url``): a uvicorn server on 127.0.0.1 started once per
-    session, or the external server."""
+    """The fake on a real port (``.url``): one uvicorn server per session (per xdist
+    worker) on 127.0.0.1, port chosen by the OS, or the external server; for requests,
+    aiohttp, urllib or any language."""
     return _use(request).server
 
 
@@ -266,8 +274,10 @@ def apple_music_server(
 def apple_music_respx(
     apple_music: AppleMusicMock, request: pytest.FixtureRequest
 ) -> Iterator[AppleMusicRespx]:
-    """Routes every request to https://api.music.apple.com (and the web player's host) to
-    the fake through respx: httpx clients with hard-coded URLs work, sync and async."""
+    """Routes every request to ``https://api.music.apple.com`` (and the web player's
+    ``amp-api.music.apple.com``) to the fake through respx: httpx clients with hard-coded
+    URLs work, sync and async, no sockets; scripted faults become ``httpx.ReadError`` /
+    ``httpx.RemoteProtocolError``."""
     try:
         route = _use(request).respx()
     except MissingExtraError as error:
@@ -294,7 +304,9 @@ def music_user_token(apple_music: AppleMusicMock) -> str:
 
 @pytest.fixture
 def apple_music_tokens(request: pytest.FixtureRequest) -> TokenFactory:
-    """Factories for valid and broken tokens: expired, wrong_alg, wrong_origin, revoked, ..."""
+    """``TokenFactory``: ``valid()``, ``expired()``, ``too_long_lived()``, ``wrong_alg()``,
+    ``unsigned()``, ``wrong_origin()``, ``revoked()`` (signed by an untrusted key),
+    ``der_signature()``, ``user()``."""
     return _use(request).tokens
 
 
