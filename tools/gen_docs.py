@@ -179,7 +179,7 @@ def endpoints_table() -> str:
             [
                 f"`{endpoint['method']} {endpoint['path']}`",
                 f"[{endpoint['mark']}]",
-                pages or "no page found for it; named in Apple's reference as in `/openapi.json`",
+                pages or "none found: named as in `/openapi.json`",
             ]
         )
     return _table(["endpoint", "mark", "Apple's reference"], rows)
@@ -188,7 +188,11 @@ def endpoints_table() -> str:
 def guesses_table() -> str:
     rows = []
     for guess in _marks()["guesses"]:
-        setting = f"`{guess['setting']}`" if guess["setting"] else "— (a rule scripts another)"
+        setting = (
+            f"`{guess['setting']}`"
+            if guess["setting"]
+            else "none: a rule can script another answer"
+        )
         rows.append(
             [
                 f"`{guess['id']}`",
