@@ -19,10 +19,8 @@ NODE = shutil.which("node")
 CLIENT = Path(__file__).with_name("add_songs.mjs")
 SONGS = ["1564531202", "1577502911", "1440857781"]
 
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.skipif(NODE is None, reason="node (18 or later) is not installed"),
-]
+needs_node = pytest.mark.skipif(NODE is None, reason="node (18 or later) is not installed")
+pytestmark = pytest.mark.live
 
 
 def run(
@@ -40,6 +38,7 @@ def run(
     )
 
 
+@needs_node
 def test_the_node_client_retries_and_the_songs_are_in_the_library(
     apple_music: AppleMusicMock, apple_music_server: AppleMusicServer
 ) -> None:
@@ -62,6 +61,7 @@ def test_the_node_client_retries_and_the_songs_are_in_the_library(
     apple_music.assert_no_contract_violations()
 
 
+@needs_node
 def test_the_node_client_stops_on_a_refusal_with_apples_code(
     apple_music: AppleMusicMock, apple_music_server: AppleMusicServer
 ) -> None:
@@ -73,8 +73,15 @@ def test_the_node_client_stops_on_a_refusal_with_apples_code(
     assert apple_music.library("songs") == []
 
 
+@needs_node
 def test_the_node_client_explains_its_usage(apple_music_server: AppleMusicServer) -> None:
     assert NODE is not None
     done = subprocess.run([NODE, str(CLIENT)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.startswith("usage: ")
+
+
+def test_ci_installs_node_where_it_is_missing() -> None:
+    ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text(encoding="utf-8")
+    assert "if ! command -v node >/dev/null && command -v apt-get >/dev/null; then" in ci
+    assert "apt-get install -y -qq nodejs" in ci
