@@ -29,7 +29,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows each option's default (when it has one worth showing)."""
+    """Shows each option's default when it has one worth showing (not an unset None, a
+    flag's False or an empty list; those options say in their help what happens instead)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, []) or "%(default)" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _fail(message: str) -> NoReturn:

@@ -136,6 +136,10 @@ def validate_rule(data: Mapping[str, Any]) -> None:
     where = "/".join(map(str, error.path)) or "rule"
     if error.validator == "oneOf" and not error.path:
         raise ConfigError("invalid rule: give exactly one of 'action' or 'sequence'")
+    if error.path and error.path[-1] == "status" and error.validator == "anyOf":
+        raise ConfigError(
+            f"invalid rule at '{where}': {error.instance!r} must be 202 or a status from 400 to 599"
+        )
     raise ConfigError(f"invalid rule at '{where}': {schema_message(error)}")
 
 

@@ -19,6 +19,7 @@ from .app import MockApp, create_app
 from .config import Settings
 from .contract import Case, Outcome, load_cases, outcome_of
 from .errors import MockServerError
+from .marks import guess_for
 from .server import is_loopback_host
 from .tokens import mint_developer_token
 from .wire import exchange
@@ -234,6 +235,8 @@ def check_against(
         result = CaseResult(case, "drift" if differences else "agree", fake, real, differences)
         if case.guess_setting:
             result.guess = _settle(fakes, case, real)
+        if case.mark == "guess":
+            result.guess = _against_table(case, result)
         results.append(result)
     return results
 
@@ -256,6 +259,21 @@ def _settle(fakes: Fakes, case: Case, real: Outcome) -> dict[str, Any]:
     else:
         verdict = "contradicted"
     return {"setting": setting, "current": current, "verdict": verdict, "matching": matching}
+
+
+def _against_table(case: Case, result: CaseResult) -> dict[str, Any]:
+    """The [guess] of the README's guess table (schemas/contract/marks.json) this case's
+    real answer bears on, with its setting and what settles it."""
+    guess = dict(result.guess or {})
+    entry = guess_for(case.id, case.guess_setting)
+    if entry is not None:
+        guess["id"] = entry["id"]
+        guess.setdefault("setting", entry["setting"])
+        guess["evidence"] = entry["evidence"]
+    if "verdict" not in guess:  # no values to try: the answer agrees with the guess, or not
+        guess["verdict"] = "settled" if result.verdict == "agree" else "contradicted"
+        guess["matching"] = []
+    return guess
 
 
 def _short(target: str, width: int = 70) -> str:
@@ -285,13 +303,19 @@ def report_text(results: Sequence[CaseResult], against: str) -> str:
 
 
 def guess_line(guess: Mapping[str, Any]) -> str:
-    setting, current = guess["setting"], json.dumps(guess["current"])
+    """What a case's real answer says of its [guess], named as in the README's guess table."""
+    mark = f"[guess: {guess['id']}]" if guess.get("id") else "[guess]"
+    setting = guess.get("setting")
+    if setting is None or "current" not in guess:
+        where = f"setting {setting}" if setting else "no setting (a rule scripts another answer)"
+        return f"{mark} {where}: {guess['verdict']}"
+    current = json.dumps(guess["current"])
     if guess["verdict"] == "settled":
-        return f"[guess] {setting} = {current}: settled"
+        return f"{mark} {setting} = {current}: settled"
     if guess["matching"]:
         value = json.dumps(guess["matching"][0])
-        return f"[guess] {setting} = {current}: contradicted; {setting} = {value} would match"
-    return f"[guess] {setting} = {current}: contradicted; no value of {setting} matches"
+        return f"{mark} {setting} = {current}: contradicted; {setting} = {value} would match"
+    return f"{mark} {setting} = {current}: contradicted; no value of {setting} matches"
 
 
 def summary_line(verdicts: Iterable[str]) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mockserver import CatalogEditor, JournalEntry, JournalFilters, MockControl, Rule, Settings
 from mockserver.control import CatalogDocument, LibrarySnapshot
 
-from .report import AppleMusicAssertionError, explain, is_violation
+from .report import REPORT_HEAD, AppleMusicAssertionError, explain, is_violation
 
 if TYPE_CHECKING:
     if sys.version_info >= (3, 11):
@@ -205,8 +205,8 @@ class AppleMusicMock:
         """Everything received and answered during this test, near-miss style."""
         entries = self.journal_entries()
         if not entries:
-            return "apple-music-mock received no requests during this test."
-        lines = [f"apple-music-mock received {len(entries)} request(s):"]
+            return f"{REPORT_HEAD} no requests during this test."
+        lines = [f"{REPORT_HEAD} {len(entries)} request(s):"]
         lines += [explain(entry) for entry in entries]
         return "\n".join(lines)
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -131,8 +131,48 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         session.close()
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return config.stash[_SESSION_KEY].describe()
+#: What a test uses when it uses the fake: its fixtures, or the marker.
+_FIXTURES = frozenset(
+    {
+        "apple_music",
+        "apple_music_app",
+        "apple_music_live_case",
+        "apple_music_respx",
+        "apple_music_server",
+        "apple_music_session",
+        "apple_music_tokens",
+        "developer_token",
+        "music_user_token",
+    }
+)
+_OPTIONS = ("apple_music_url", "apple_music_strict", "apple_music_config", "apple_music_live")
+
+
+def _configured(config: pytest.Config) -> bool:
+    """The run names the plugin: one of its options on the command line or in the ini file."""
+    return any(config.getoption(name) for name in _OPTIONS) or any(
+        config.getini(name)
+        for name in ("apple_music_url", "apple_music_strict", "apple_music_config")
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """The fake's line, at the start, when the run configures the plugin; otherwise after
+    collection, and only when a collected test uses the fake (projects that merely have the
+    package installed see nothing)."""
+    return config.stash[_SESSION_KEY].describe() if _configured(config) else None
+
+
+def pytest_report_collectionfinish(
+    config: pytest.Config, items: Sequence[pytest.Item]
+) -> str | None:
+    if _configured(config):
+        return None
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if _FIXTURES.intersection(names) or item.get_closest_marker("apple_music"):
+            return config.stash[_SESSION_KEY].describe()
+    return None
 
 
 def _use(request: pytest.FixtureRequest) -> AppleMusicSession:
@@ -159,8 +199,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def apple_music_live_case(request: pytest.FixtureRequest) -> LiveCase:
-    """One safe contract case to send to the real API (``--apple-music-live``):
-    ``.assert_agrees()``, or ``.check()`` for the result."""
+    """One safe contract case per test run against the real API with
+    ``--apple-music-live`` (README, "Drift"): ``.assert_agrees()``, or ``.check()`` for
+    the result."""
     from .live import live_case
 
     return live_case(request.config, request.param)
@@ -168,7 +209,13 @@ def apple_music_live_case(request: pytest.FixtureRequest) -> LiveCase:
 
 @pytest.fixture
 def apple_music(request: pytest.FixtureRequest) -> Iterator[AppleMusicMock]:
-    """The per-test handle: configure, script, inspect and assert; reset after the test."""
+    """The per-test handle (``pytest_plugin.AppleMusicMock``): ``configure(**settings)``,
+    ``add_rule(...)``, ``fail_next(status)``, ``requests(**filters)``, ``library(type)``,
+    ``assert_added(songs=[...])``, ``assert_playlist(name, tracks=[...])``,
+    ``assert_requests(count=..., **filters)``, ``assert_no_contract_violations()``,
+    ``headers``, ``catalog.add_song(...)`` (a ``CatalogEditor``; also ``add_album``,
+    ``add_music_video``, ``add_playlist``, ``add_artist``), ``get_catalog()`` /
+    ``put_catalog(...)`` / ``patch_catalog(...)``; reset after every test."""
     try:
         handle = _use(request).handle()
     except SessionError as error:
@@ -197,8 +244,8 @@ def apple_music(request: pytest.FixtureRequest) -> Iterator[AppleMusicMock]:
 def apple_music_session(request: pytest.FixtureRequest) -> Iterator[AppleMusicSession]:
     """The session's fake, for tests that cannot take function-scoped fixtures (Hypothesis
     ``@given``): ``with apple_music_session.fresh() as mock:`` gives a handle with a fresh
-    state for one example, ``apple_music_session.respx()`` the in-process route. Apple's
-    hosts are sealed for the whole session once it is used."""
+    state (its own user token) for one example, ``apple_music_session.respx()`` the
+    in-process route. Apple's hosts are sealed for the whole session once it is used."""
     session = _use(request)
     with AppleHostSeal():
         yield session
@@ -217,8 +264,9 @@ def apple_music_app(apple_music: AppleMusicMock, request: pytest.FixtureRequest)
 def apple_music_server(
     apple_music: AppleMusicMock, request: pytest.FixtureRequest
 ) -> AppleMusicServer:
-    """The fake on a real port (``.url``): a uvicorn server on 127.0.0.1 started once per
-    session, or the external server."""
+    """The fake on a real port (``.url``): one uvicorn server per session (per xdist
+    worker) on 127.0.0.1, port chosen by the OS, or the external server; for requests,
+    aiohttp, urllib or any language."""
     return _use(request).server
 
 
@@ -226,8 +274,10 @@ def apple_music_server(
 def apple_music_respx(
     apple_music: AppleMusicMock, request: pytest.FixtureRequest
 ) -> Iterator[AppleMusicRespx]:
-    """Routes every request to https://api.music.apple.com (and the web player's host) to
-    the fake through respx: httpx clients with hard-coded URLs work, sync and async."""
+    """Routes every request to ``https://api.music.apple.com`` (and the web player's
+    ``amp-api.music.apple.com``) to the fake through respx: httpx clients with hard-coded
+    URLs work, sync and async, no sockets; scripted faults become ``httpx.ReadError`` /
+    ``httpx.RemoteProtocolError``."""
     try:
         route = _use(request).respx()
     except MissingExtraError as error:
@@ -254,7 +304,9 @@ def music_user_token(apple_music: AppleMusicMock) -> str:
 
 @pytest.fixture
 def apple_music_tokens(request: pytest.FixtureRequest) -> TokenFactory:
-    """Factories for valid and broken tokens: expired, wrong_alg, wrong_origin, revoked, ..."""
+    """``TokenFactory``: ``valid()``, ``expired()``, ``too_long_lived()``, ``wrong_alg()``,
+    ``unsigned()``, ``wrong_origin()``, ``revoked()`` (signed by an untrusted key),
+    ``der_signature()``, ``user()``."""
     return _use(request).tokens
 
 
@@ -286,14 +338,21 @@ def pytest_runtest_makereport(
             lines.append("(call apple_music.expect_contract_violations() if the test means to)")
             report.longrepr = "\n".join(lines)
     item.stash[_FAILED_KEY] = report.failed
-    if report.failed:
-        text = handle.report()
-        seal = item.stash.get(_SEAL_KEY, None)
-        if seal is not None and seal.attempts:
-            hosts = ", ".join(sorted(set(seal.attempts)))
-            text += (
-                f"\n{len(seal.attempts)} connection attempt(s) to {hosts} were refused: the "
-                "client went around the fake (use apple_music_respx for httpx, or point the "
-                "client at apple_music_server.url)"
-            )
-        report.sections.append(("apple-music-mock", text))
+    if not report.failed:
+        return
+    from .report import REPORT_HEAD, AppleMusicAssertionError
+
+    # An assert_* helper's failure that already carries the report: it is not repeated.
+    error = call.excinfo.value if call.excinfo is not None else None
+    reported = isinstance(error, AppleMusicAssertionError) and REPORT_HEAD in str(error)
+    lines = [] if reported else [handle.report()]
+    seal = item.stash.get(_SEAL_KEY, None)
+    if seal is not None and seal.attempts:
+        hosts = ", ".join(sorted(set(seal.attempts)))
+        lines.append(
+            f"{len(seal.attempts)} connection attempt(s) to {hosts} were refused: the "
+            "client went around the fake (use apple_music_respx for httpx, or point the "
+            "client at apple_music_server.url)"
+        )
+    if lines:
+        report.sections.append(("apple-music-mock", "\n".join(lines)))

@@ -3,16 +3,28 @@ expected instead."""
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from mockserver import JournalEntry
 from mockserver.catalog_reads import NOT_IN_CATALOG
 from mockserver.ids import RESOURCE_TYPES
 from mockserver.reads import NOT_IN_LIBRARY
 from mockserver.tokens import MAX_TOKEN_LIFETIME
 
-__all__ = ["VIOLATION_STATUSES", "AppleMusicAssertionError", "explain", "is_violation"]
+__all__ = [
+    "REPORT_HEAD",
+    "VIOLATION_STATUSES",
+    "AppleMusicAssertionError",
+    "decoded",
+    "explain",
+    "is_violation",
+]
 
 #: Statuses the fake sends for requests the real API would refuse (when no rule made it).
 VIOLATION_STATUSES = frozenset({400, 401, 403, 404, 405, 414})
+
+#: How every report (pytest_plugin.AppleMusicMock.report) begins.
+REPORT_HEAD = "apple-music-mock received"
 
 _TYPES = ", ".join(sorted(RESOURCE_TYPES))
 
@@ -82,9 +94,20 @@ def _expected(entry: JournalEntry) -> str:
     return "a request the real API accepts"
 
 
+def decoded(query: str) -> str:
+    """A query as a reader wants it: each key and value percent-decoded (``+`` is a space,
+    as the fake reads it), ``&`` and ``=`` left where the client put them."""
+    return "&".join(
+        "=".join(unquote(part.replace("+", " ")) for part in pair.split("=", 1))
+        for pair in query.split("&")
+    )
+
+
 def explain(entry: JournalEntry) -> str:
-    """One journal entry, near-miss style: what arrived, what the fake answered, and why."""
-    target = entry.path + (f"?{entry.query}" if entry.query else "")
+    """One journal entry, near-miss style: what arrived (the query decoded; the raw target
+    on the next line when it differs), what the fake answered, and why."""
+    raw = entry.path + (f"?{entry.query}" if entry.query else "")
+    target = entry.path + (f"?{decoded(entry.query)}" if entry.query else "")
     line = f"#{entry.seq} {entry.method} {target} -> {entry.status}"
     if entry.code:
         line += f" {entry.code}"
@@ -94,6 +117,8 @@ def explain(entry: JournalEntry) -> str:
         line += f" [fault: {entry.fault}]"
     if entry.user_header is not None and entry.user_header != "music-user-token":
         line += f" (user token from {entry.user_header})"
+    if target != raw:
+        line += f"\n    raw: {raw}"
     if is_violation(entry):
         where = f" on {entry.parameter!r}" if entry.parameter else ""
         why = entry.detail or entry.reason or ""

@@ -28,6 +28,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "tokens",
         "tls",
         "contract",
+        "marks",
         "validation",
     ),
     "state": (

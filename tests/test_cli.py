@@ -276,6 +276,10 @@ def test_token_help_shows_the_defaults(capsys: pytest.CaptureFixture[str]) -> No
     out = " ".join(capsys.readouterr().out.split())
     assert "(default: 3600)" in out
     assert "(default: MOCKTEAM01)" in out
+    assert "(default: MOCKKEY001)" in out
+    assert "(default: ./apple-music-mock-key.pem, created on first use)" in out
+    assert "(default: None)" not in out
+    assert "(default: False)" not in out
 
 
 def test_banner_says_what_is_verified_and_the_port_file_goes_away(

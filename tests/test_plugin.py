@@ -190,18 +190,75 @@ def test_failing_test_shows_the_near_miss_section(pytester: pytest.Pytester) -> 
     lines = [
         "*AppleMusicAssertionError: library does not hold what was expected:*",
         "*songs: expected ['178834'], library has ['1564531202']; missing ['178834']*",
-        "*- apple-music-mock -*",
-        "apple-music-mock received 3 request(s):",
-        "#1 POST /v1/me/library?ids[artists]=178834 -> 400 40004",
+        "*apple-music-mock received 3 request(s):",
+        "*#1 POST /v1/me/library?ids[artists]=178834 -> 400 40004",
         "*broke the contract on 'ids[artists]': Parameter 'ids[artists]' is not allowed*",
         "*expected: ids[TYPE]=id1,id2 with TYPE one of albums, music-videos, playlists, songs",
-        "#2 POST /v1/me/library?ids[songs]=1,,2 -> 400 40005",
+        "*#2 POST /v1/me/library?ids[songs]=1,,2 -> 400 40005",
         "*broke the contract on 'ids[songs]': Parameter 'ids[songs]' contains an empty id (element 2)",
-        "#3 POST /v1/me/library?ids[songs]=1564531202 -> 202",
+        "*#3 POST /v1/me/library?ids[songs]=1564531202 -> 202",
         "*added songs=['1564531202']",
     ]
     result.stdout.fnmatch_lines([escape(line) for line in lines])
     assert "def assert_added" not in result.stdout.str()  # helper frames are hidden
+    # The helper's message carries the report: no second copy in a section of its own.
+    assert result.stdout.str().count("apple-music-mock received") == 1
+    assert "- apple-music-mock -" not in result.stdout.str()
+
+
+def test_the_report_appears_once_per_failing_test_with_decoded_queries(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+
+        URL = "https://api.music.apple.com/v1/me/library"
+
+        def test_plain_failure(apple_music, apple_music_respx):
+            httpx.post(URL + "?ids%5Bsongs%5D=1564531202%2C1577502911", headers=apple_music.headers)
+            assert False, "the client's own assertion"
+
+        def test_helper_failure(apple_music, apple_music_respx):
+            httpx.post(URL + "?ids[songs]=1564531202", headers=apple_music.headers)
+            apple_music.assert_requests(count=2)
+
+        def test_violation_helper(apple_music, apple_music_respx):
+            httpx.post(URL + "?ids%5Bartists%5D=178834", headers=apple_music.headers)
+            apple_music.assert_no_contract_violations()
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=3)
+    out = result.stdout.str()
+    assert out.count("apple-music-mock received") == 3, out
+    result.stdout.fnmatch_lines(
+        [
+            escape("*#1 POST /v1/me/library?ids[songs]=1564531202,1577502911 -> 202"),
+            escape("*    raw: /v1/me/library?ids%5Bsongs%5D=1564531202%2C1577502911"),
+        ]
+    )
+    # A query sent as it reads has no raw line.
+    assert out.count("raw: ") == 3  # the first test's, and the third's twice (helper + section)
+    assert "raw: /v1/me/library?ids[songs]=1564531202\n" not in out
+
+
+def test_the_header_line_appears_only_when_the_run_uses_the_plugin(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "apple-music-mock:" not in result.stdout.str()
+    configured = pytester.runpytest("-p", "no:cacheprovider", "--apple-music-strict")
+    configured.stdout.fnmatch_lines(["apple-music-mock: in-process fake*(strict: on)"])
+    pytester.makepyfile(
+        test_uses="import pytest\n\n@pytest.mark.apple_music(seed=1)\ndef test_marked():\n    pass\n"
+    )
+    used = pytester.runpytest("-p", "no:cacheprovider")
+    used.assert_outcomes(passed=2)
+    used.stdout.fnmatch_lines(["collected 2 items", "apple-music-mock: in-process fake*"])
+    assert used.stdout.str().count("apple-music-mock: in-process fake") == 1
 
 
 def test_strict_mode_fails_a_passing_test_that_broke_the_contract(
@@ -354,7 +411,7 @@ def test_a_run_without_the_fixtures_imports_nothing_of_the_fake(pytester: pytest
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["apple-music-mock: in-process fake*"])
+    assert "apple-music-mock:" not in result.stdout.str()  # no header line either
 
 
 def test_hypothesis_examples_get_a_fresh_state_without_suppressed_health_checks(

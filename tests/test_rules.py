@@ -28,6 +28,11 @@ SONGS = "/v1/me/library?ids[songs]=1564531202"
         (405, "40500"),
         (500, "50001"),
         (503, "50300"),
+        (409, "40900"),  # any 4xx or 5xx: <status>00 with the reason phrase as title
+        (418, "41800"),
+        (502, "50200"),
+        (504, "50400"),
+        (599, "59900"),
     ],
 )
 def test_status_rules_answer_with_apple_shaped_default_bodies(
@@ -39,6 +44,12 @@ def test_status_rules_answer_with_apple_shaped_default_bodies(
     assert reply.error["code"] == code
     assert reply.error["status"] == str(status)
     assert len(reply.error["id"]) == 26
+
+
+@pytest.mark.parametrize("status", [200, 302, 399, 600, "503"])
+def test_a_rule_scripts_only_202_or_a_4xx_or_5xx(status: Any) -> None:
+    with pytest.raises(ConfigError, match="must be 202 or a status from 400 to 599"):
+        create_app().mock.add_rule(action={"status": status})
 
 
 def test_scripted_429_is_the_seen_body_without_retry_after(harness: Harness) -> None:

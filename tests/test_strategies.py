@@ -242,7 +242,7 @@ def test_behaviours_shrink_to_no_misbehaviour() -> None:
         (lambda: invalid_library_add_queries(max_target_length=5), "max_target_length=5"),
         (lambda: developer_tokens(min_lifetime=10, max_lifetime=5), "min_lifetime=10"),
         (lambda: developer_tokens("key"), "must be an EC private key"),  # type: ignore[arg-type]  # wrong types on purpose
-        (lambda: behaviours(statuses=[418]), "statuses item 418"),
+        (lambda: behaviours(statuses=[302]), "statuses item 302"),
         (lambda: behaviours(max_steps=-1), "max_steps=-1"),
         (lambda: language_tags("xx"), "storefront='xx'"),
     ],

@@ -18,6 +18,7 @@ import pytest
 
 from mockserver import create_app, mint_developer_token
 from mockserver.contract import load_cases
+from mockserver.marks import load_marks
 from mockserver.verify import DEVELOPER_TOKEN_ENV, USER_TOKEN_ENV, call_app
 
 COMMAND = [sys.executable, "-m", "mockserver"]
@@ -119,12 +120,17 @@ def test_against_a_differently_configured_fake_exactly_those_cases_drift(
     assert drifted == ["missing-user-token", "empty-user-token", "repeated-keys"]
     assert (
         done.stdout.count(
-            "missing_user_token_status = 403: contradicted; missing_user_token_status = 401 "
-            "would match"
+            "[guess: missing-user-token] missing_user_token_status = 403: contradicted; "
+            "missing_user_token_status = 401 would match"
         )
         == 2
     )
-    assert 'repeated_keys = "merge": contradicted; repeated_keys = "reject" would match' in (
+    assert (
+        '[guess: repeated-keys] repeated_keys = "merge": contradicted; repeated_keys = '
+        '"reject" would match'
+    ) in done.stdout
+    # A guess the cases cannot try values of is still named with its table entry.
+    assert "[guess: own-error-codes] no setting (a rule scripts another answer): settled" in (
         done.stdout
     )
     assert f"summary: {len(SAFE) - 3} agree, 3 drift, 0 unverifiable" in done.stdout
@@ -135,11 +141,14 @@ def test_against_a_differently_configured_fake_exactly_those_cases_drift(
     assert as_json.returncode == 1
     cases = {case["id"]: case for case in json.loads(as_json.stdout)["cases"]}
     assert cases["repeated-keys"]["guess"] == {
+        "id": "repeated-keys",
         "setting": "repeated_keys",
         "current": "merge",
         "verdict": "contradicted",
         "matching": ["reject"],
+        "evidence": load_marks()["guesses"][0]["evidence"],
     }
+    assert cases["target-too-long"]["guess"]["setting"] == "max_target_length"
     assert cases["missing-user-token"]["real"]["status"] == 401
 
 

@@ -1,0 +1,61 @@
+"""The README's reference tables are what tools/gen_docs.py makes of the schemas, the marks
+data and the docstrings."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def gen_docs() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen_docs", ROOT / "tools" / "gen_docs.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_generated_tables_match_their_sources() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert gen_docs().render(readme) == readme, (
+        "README.md tables are out of date: run python tools/gen_docs.py"
+    )
+
+
+@pytest.mark.parametrize("name", ["settings", "admin-api", "fixtures", "strategies", "answers"])
+def test_every_table_has_rows(name: str) -> None:
+    table = gen_docs().TABLES[name]()
+    assert table.count("\n") >= 3, table
+
+
+def test_missing_markers_and_unlisted_guesses_are_clear_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module = gen_docs()
+    with pytest.raises(module.DocsError, match="lacks the markers of the 'endpoints' table"):
+        module.render("no markers here")
+    real = module._marks()
+    monkeypatch.setattr(module, "_marks", lambda: {**real, "guesses": []})
+    with pytest.raises(module.DocsError, match="'repeated_keys' is marked \\[guess\\]"):
+        module.settings_table()
+
+
+def test_check_mode_reports_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = gen_docs()
+    stale = tmp_path / "README.md"
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    stale.write_text(text.replace("| `repeated_keys` |", "| `repeated_keys (old)` |"))
+    monkeypatch.setattr(module, "README", stale)
+    assert module.main(["--check"]) == 1
+    assert "run python tools/gen_docs.py" in capsys.readouterr().err
+    assert module.main([]) == 0
+    assert stale.read_text(encoding="utf-8") == text
+    assert module.main(["--check"]) == 0
