@@ -325,18 +325,19 @@ def pytest_runtest_makereport(
         return
     report: pytest.TestReport = outcome.get_result()
     session = item.config.stash[_SESSION_KEY]
+    strict_failure = False
     if report.passed and session.strict and not handle.expects_violations:
         violations = handle.contract_violations()
         if violations:
-            from .report import explain
-
             report.outcome = "failed"
-            lines = [
-                f"--apple-music-strict: the client sent {len(violations)} request(s) the real Apple Music API would refuse:"
-            ]
-            lines += [explain(entry) for entry in violations]
-            lines.append("(call apple_music.expect_contract_violations() if the test means to)")
-            report.longrepr = "\n".join(lines)
+            numbers = ", ".join(f"#{entry.seq}" for entry in violations)
+            report.longrepr = (
+                f"--apple-music-strict: the client sent {len(violations)} request(s) the real "
+                f"Apple Music API would refuse: {numbers} below (call "
+                "apple_music.expect_contract_violations() if the test means to)\n\n"
+                + handle.report()
+            )
+            strict_failure = True
     item.stash[_FAILED_KEY] = report.failed
     if not report.failed:
         return
@@ -344,7 +345,9 @@ def pytest_runtest_makereport(
 
     # An assert_* helper's failure that already carries the report: it is not repeated.
     error = call.excinfo.value if call.excinfo is not None else None
-    reported = isinstance(error, AppleMusicAssertionError) and REPORT_HEAD in str(error)
+    reported = strict_failure or (
+        isinstance(error, AppleMusicAssertionError) and REPORT_HEAD in str(error)
+    )
     lines = [] if reported else [handle.report()]
     seal = item.stash.get(_SEAL_KEY, None)
     if seal is not None and seal.attempts:

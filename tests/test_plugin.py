@@ -239,7 +239,11 @@ def test_the_report_appears_once_per_failing_test_with_decoded_queries(
         ]
     )
     # A query sent as it reads has no raw line.
-    assert out.count("raw: ") == 3  # the first test's, and the third's twice (helper + section)
+    assert out.count("raw: ") == 2  # the first test's and the third's, once each
+    assert out.count("broke the contract on 'ids[artists]'") == 1
+    result.stdout.fnmatch_lines(
+        ["*1 request(s) broke the Apple Music API contract: #* below", "*apple-music-mock received*"]
+    )
     assert "raw: /v1/me/library?ids[songs]=1564531202\n" not in out
 
 
@@ -285,11 +289,14 @@ def test_strict_mode_fails_a_passing_test_that_broke_the_contract(
     result.stdout.fnmatch_lines(
         [
             escape(
-                "*--apple-music-strict: the client sent 1 request(s) the real Apple Music API would refuse:*"
+                "*--apple-music-strict: the client sent 1 request(s) the real Apple Music API would refuse: #1 below*"
             ),
             escape("*POST /v1/me/library/?ids[songs]=1 -> 400 40000*"),
         ]
     )
+    out = result.stdout.str()
+    assert out.count("POST /v1/me/library/?ids[songs]=1 -> 400 40000") == 1, out  # once
+    assert "- apple-music-mock -" not in out
     pytester.makeini("[pytest]\napple_music_strict = true\n")
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2, failed=1)
 
