@@ -242,7 +242,10 @@ def test_the_report_appears_once_per_failing_test_with_decoded_queries(
     assert out.count("raw: ") == 2  # the first test's and the third's, once each
     assert out.count("broke the contract on 'ids[artists]'") == 1
     result.stdout.fnmatch_lines(
-        ["*1 request(s) broke the Apple Music API contract: #* below", "*apple-music-mock received*"]
+        [
+            "*1 request(s) broke the Apple Music API contract: #* below",
+            "*apple-music-mock received*",
+        ]
     )
     assert "raw: /v1/me/library?ids[songs]=1564531202\n" not in out
 
