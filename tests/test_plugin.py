@@ -268,6 +268,53 @@ def test_the_header_line_appears_only_when_the_run_uses_the_plugin(
     assert used.stdout.str().count("apple-music-mock: in-process fake") == 1
 
 
+def test_a_fixture_of_the_same_name_is_not_the_plugin_in_use(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        "import pytest\n\n@pytest.fixture\ndef developer_token():\n    return 'own'\n\n"
+        "@pytest.fixture\ndef music_user_token(developer_token):\n    return 'own-user'\n"
+    )
+    pytester.makepyfile(
+        test_own="def test_own(developer_token, music_user_token):\n"
+        "    assert (developer_token, music_user_token) == ('own', 'own-user')\n"
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "apple-music-mock:" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--apple-music-admin-token", "some-admin-token"],
+        ["--apple-music-live-url", "http://127.0.0.1:9"],
+        ["--apple-music-live"],
+        ["-o", "apple_music_admin_token=some-admin-token"],
+        ["-o", "apple_music_strict=true"],
+    ],
+    ids=["admin-token", "live-url", "live", "ini-admin-token", "ini-strict"],
+)
+def test_every_option_and_ini_value_of_the_plugin_shows_the_header(
+    pytester: pytest.Pytester, args: list[str]
+) -> None:
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    assert "apple-music-mock: in-process fake" in result.stdout.str() + result.stderr.str()
+
+
+def test_under_xdist_the_header_needs_an_option(pytester: pytest.Pytester) -> None:
+    """The xdist controller collects nothing, so it cannot see a test use the fake: only a
+    configured run shows the line (README, "The pytest plugin")."""
+    pytester.makepyfile(test_uses="def test_uses(apple_music):\n    pass\n")
+    unconfigured = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:benchmark", "-n", "2")
+    unconfigured.assert_outcomes(passed=1)
+    assert "apple-music-mock:" not in unconfigured.stdout.str()
+    configured = pytester.runpytest(
+        "-p", "no:cacheprovider", "-p", "no:benchmark", "-n", "2", "--apple-music-strict"
+    )
+    configured.assert_outcomes(passed=1)
+    configured.stdout.fnmatch_lines(["apple-music-mock: in-process fake*"])
+
+
 def test_strict_mode_fails_a_passing_test_that_broke_the_contract(
     pytester: pytest.Pytester,
 ) -> None:
