@@ -97,50 +97,71 @@ def test_every_apple_route_links_its_reference() -> None:
     assert listed - served == set()
 
 
-def _from_the_code() -> tuple[set[int], set[str]]:
+Pair = tuple[int, str]
+
+
+def _pair(code: str) -> Pair:
+    """A code with the status it belongs to: the code's first three digits."""
+    return int(code[:3]), code
+
+
+def _from_the_code() -> tuple[set[int], set[Pair]]:
+    """The statuses the fake answers with, and the (status, code) pairs of its errors: from
+    DEFAULT_ERRORS, every ``AppleError(status, code, ...)`` and every code it names."""
     statuses: set[int] = set(DEFAULT_ERRORS)
-    codes: set[str] = set(TITLES) | {error.code for error in DEFAULT_ERRORS.values()}
+    pairs = {(status, error.code) for status, error in DEFAULT_ERRORS.items()}
+    pairs |= {_pair(code) for code in TITLES}
     for path in (ROOT / "mockserver").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                codes.update(CODE.findall(node.value))
-            if isinstance(node, ast.Call) and node.args:
-                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-                first = node.args[0]
-                value = first.value if isinstance(first, ast.Constant) else None
-                if name in ANSWERING and isinstance(value, int) and 200 <= value <= 599:
-                    statuses.add(value)
-    return statuses, codes
+                pairs.update(_pair(code) for code in CODE.findall(node.value))
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            values = [a.value if isinstance(a, ast.Constant) else None for a in node.args[:2]]
+            status = values[0]
+            if name in ANSWERING and isinstance(status, int) and 200 <= status <= 599:
+                statuses.add(status)
+            if name == "AppleError" and isinstance(status, int) and len(values) == 2:
+                code = values[1]
+                if isinstance(code, str):
+                    pairs.add((status, code))
+    return statuses, pairs
 
 
-def _from_the_schemas() -> tuple[set[int], set[str]]:
+def _from_the_schemas() -> tuple[set[int], set[Pair]]:
     statuses: set[int] = set()
-    codes: set[str] = set()
+    pairs: set[Pair] = set()
     for operation in _apple_operations().values():
         for status, response in operation["responses"].items():
             if status.isdigit():
                 statuses.add(int(status))
-            codes.update(re.findall(r"\b[45]\d{4}\b", response.get("description", "")))
+                found = re.findall(r"\b[45]\d{4}\b", response.get("description", ""))
+                pairs.update((int(status), code) for code in found)
     for case in load_cases():
         statuses.add(case.expected.status)
         if case.expected.code:
-            codes.add(case.expected.code)
-    return statuses, codes
+            pairs.add((case.expected.status, case.expected.code))
+    return statuses, pairs
 
 
 def test_every_answer_the_fake_can_give_is_listed() -> None:
     answers = load_marks()["answers"]
     listed_statuses = {a["status"] for a in answers if isinstance(a["status"], int)}
-    listed_codes = {a["code"] for a in answers if a["code"] and CODE.match(a["code"])}
-    code_statuses, code_codes = _from_the_code()
-    schema_statuses, schema_codes = _from_the_schemas()
+    listed = {
+        (a["status"], a["code"])
+        for a in answers
+        if isinstance(a["status"], int) and a["code"] and CODE.match(a["code"])
+    }
+    code_statuses, code_pairs = _from_the_code()
+    schema_statuses, schema_pairs = _from_the_schemas()
     sent_statuses = code_statuses | schema_statuses
-    sent_codes = code_codes | schema_codes
+    sent = code_pairs | schema_pairs
     assert sent_statuses - listed_statuses == set(), "list these in marks.json 'answers'"
-    assert sent_codes - listed_codes == set(), "list these in marks.json 'answers'"
-    assert listed_codes - sent_codes == set(), "listed, but the fake never sends them"
+    assert sent - listed == set(), "list these (status, code) pairs in marks.json 'answers'"
+    assert listed - sent == set(), "listed, but the fake never sends them"
     assert listed_statuses - sent_statuses == set(), "listed, but the fake never sends them"
-    assert {"42900", "50300"} <= listed_codes
+    assert {(429, "42900"), (503, "50300"), (400, "40005"), (401, "40100")} <= listed
     seen = {a["code"] for a in answers if a["apple"] == "seen" and a["code"]}
     assert seen == {"40004", "40005", "40015", "40300", "42900", "50001"}
     assert any(a["status"] == "4xx/5xx" for a in answers)

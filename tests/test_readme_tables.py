@@ -4,12 +4,17 @@ data and the docstrings."""
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from mockserver.marks import load_marks
+from mockserver.schemas import load_schemas
+
 ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "schemas"
 
 
 def gen_docs() -> ModuleType:
@@ -59,3 +64,25 @@ def test_check_mode_reports_and_writes_nothing(
     assert module.main([]) == 0
     assert stale.read_text(encoding="utf-8") == text
     assert module.main(["--check"]) == 0
+
+
+def test_a_guess_with_a_setting_takes_its_default_from_the_settings() -> None:
+    settings = json.loads((SCHEMAS / "config.schema.json").read_text(encoding="utf-8"))
+    for guess in load_marks()["guesses"]:
+        if guess["setting"] is None:
+            assert guess["default"], guess["id"]
+        else:
+            assert "default" not in guess, f"{guess['id']}: the default is the setting's"
+            wanted = json.dumps(settings["properties"][guess["setting"]].get("default"))
+            assert gen_docs().guess_default(guess) == f"`{wanted}`"
+    validator = load_schemas().validator("marks.schema.json")
+    stated = {
+        "id": "x",
+        "behaviour": "b",
+        "setting": "rate_limit",
+        "evidence": "e",
+        "default": "d",
+    }
+    assert not validator.is_valid({"endpoints": [], "guesses": [stated], "answers": []})
+    del stated["default"]
+    assert validator.is_valid({"endpoints": [], "guesses": [stated], "answers": []})

@@ -87,8 +87,8 @@ def settings_table() -> str:
             if name not in by_setting:
                 raise DocsError(
                     f"setting {name!r} is marked [guess] in config.schema.json but has no entry "
-                    "in schemas/contract/marks.json 'guesses': add one (id, behaviour, default, "
-                    "setting, evidence)"
+                    "in schemas/contract/marks.json 'guesses': add one (id, behaviour, setting, "
+                    "evidence)"
                 )
             description = f"[guess: {by_setting[name]}] " + GUESS_MARK.sub("", description)
         rows.append([f"`{name}`", _type(spec), _default(spec.get("default")), _cell(description)])
@@ -185,7 +185,17 @@ def endpoints_table() -> str:
     return _table(["endpoint", "mark", "Apple's reference"], rows)
 
 
+def guess_default(guess: Mapping[str, Any]) -> str:
+    """A guess's default: its setting's default in ``config.schema.json`` (in full), or, for
+    a guess no setting changes, the one ``marks.json`` states."""
+    if guess["setting"] is None:
+        return str(guess["default"])
+    spec = _load("config.schema.json")["properties"][guess["setting"]]
+    return f"`{_json(spec.get('default'))}`"
+
+
 def guesses_table() -> str:
+    """Every [guess] of ``marks.json``, its default taken from its setting."""
     rows = []
     for guess in _marks()["guesses"]:
         setting = (
@@ -197,7 +207,7 @@ def guesses_table() -> str:
             [
                 f"`{guess['id']}`",
                 _cell(guess["behaviour"]),
-                _cell(guess["default"]),
+                _cell(guess_default(guess)),
                 setting,
                 _cell(guess["evidence"]),
             ]
