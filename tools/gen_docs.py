@@ -95,6 +95,19 @@ def settings_table() -> str:
     return _table(["setting", "type", "default", "meaning"], rows)
 
 
+def _what(operation: Mapping[str, Any]) -> str:
+    """An operation's summary, its description, and the query parameters it takes."""
+    parts = [operation.get("summary", ""), operation.get("description", "")]
+    query = [
+        f"`{p['name']}`"
+        for p in operation.get("parameters", ())
+        if isinstance(p, Mapping) and p.get("in") == "query"
+    ]
+    if query:
+        parts.append(f"Query: {', '.join(query)}.")
+    return _cell(" ".join(part for part in parts if part))
+
+
 def admin_table() -> str:
     """The admin API's routes, from ``schemas/openapi.json``."""
     rows = []
@@ -104,8 +117,7 @@ def admin_table() -> str:
         for method, operation in item.items():
             if isinstance(operation, Mapping) and "responses" in operation:
                 statuses = ", ".join(s for s in operation["responses"] if s[0] != "2")
-                summary = _cell(operation.get("summary", ""))
-                rows.append([f"`{method.upper()} {path}`", summary, statuses or "—"])
+                rows.append([f"`{method.upper()} {path}`", _what(operation), statuses or "—"])
     return _table(["route", "what", "refusals"], rows)
 
 
