@@ -164,4 +164,7 @@ def test_every_answer_the_fake_can_give_is_listed() -> None:
     assert {(429, "42900"), (503, "50300"), (400, "40005"), (401, "40100")} <= listed
     seen = {a["code"] for a in answers if a["apple"] == "seen" and a["code"]}
     assert seen == {"40004", "40005", "40015", "40300", "42900", "50001"}
+    # Apple's global status table documents these statuses; only their codes are the fake's.
+    marks = {a["status"]: a["apple"] for a in answers if a["code"]}
+    assert {marks[status] for status in (405, 413, 414, 503)} == {"status-doc"}
     assert any(a["status"] == "4xx/5xx" for a in answers)

@@ -228,7 +228,13 @@ def guesses_table() -> str:
 
 
 def answers_table() -> str:
-    seen = {"seen": "yes", "doc": "documented", "no": "no (the fake's choice)"}
+    seen = {
+        "seen": "yes",
+        "doc": "documented",
+        "status-seen": "the status seen; the code is the fake's",
+        "status-doc": "the status documented (Apple's status table); the code is the fake's",
+        "no": "no (the fake's choice)",
+    }
     rows = [
         [
             str(answer["status"]),
@@ -238,7 +244,7 @@ def answers_table() -> str:
         ]
         for answer in _marks()["answers"]
     ]
-    return _table(["status", "code", "when", "Apple seen using it"], rows)
+    return _table(["status", "code", "when", "Apple uses it"], rows)
 
 
 TABLES: dict[str, Callable[[], str]] = {
