@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -86,3 +87,33 @@ def test_a_guess_with_a_setting_takes_its_default_from_the_settings() -> None:
     assert not validator.is_valid({"endpoints": [], "guesses": [stated], "answers": []})
     del stated["default"]
     assert validator.is_valid({"endpoints": [], "guesses": [stated], "answers": []})
+
+
+FIXTURES = """import pytest
+
+@pytest.fixture(scope="session")
+async def served():
+    \"\"\"A ``served`` app.\"\"\"
+
+@pytest.fixture
+def plain():
+    \"\"\"Plain.\"\"\"
+
+async def helper():
+    \"\"\"Not a fixture.\"\"\"
+"""
+
+
+def test_async_fixtures_are_listed_and_other_functions_are_not(tmp_path: Path) -> None:
+    source = tmp_path / "plugin.py"
+    source.write_text(FIXTURES, encoding="utf-8")
+    rows = gen_docs().fixtures_table(source).splitlines()[2:]
+    assert rows == ["| `served` | session | A `served` app. |", "| `plain` | function | Plain. |"]
+
+
+def test_making_the_strategies_table_twice_leaves_sys_path_alone() -> None:
+    module = gen_docs()
+    first = module.strategies_table()
+    before = list(sys.path)
+    assert module.strategies_table() == first
+    assert sys.path == before

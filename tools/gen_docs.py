@@ -121,12 +121,12 @@ def admin_table() -> str:
     return _table(["route", "what", "refusals"], rows)
 
 
-def fixtures_table() -> str:
-    """The plugin's fixtures, from their docstrings in ``pytest_plugin/plugin.py``."""
-    tree = ast.parse((ROOT / "pytest_plugin" / "plugin.py").read_text(encoding="utf-8"))
+def fixtures_table(source: Path = ROOT / "pytest_plugin" / "plugin.py") -> str:
+    """The plugin's fixtures (async ones too), from their docstrings in ``source``."""
+    tree = ast.parse(source.read_text(encoding="utf-8"))
     rows = []
     for node in tree.body:
-        if not isinstance(node, ast.FunctionDef):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         if not any("fixture" in ast.unparse(d) for d in node.decorator_list):
             continue
@@ -162,7 +162,8 @@ def _signature(function: Callable[..., Any]) -> str:
 def strategies_table() -> str:
     """The Hypothesis strategies, from their signatures and docstrings (and the fields of
     the values they generate)."""
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     import pytest_plugin.strategies as strategies
 
     rows = []
