@@ -13,7 +13,7 @@ from jsonschema.exceptions import ValidationError
 
 from .errors import AppleError
 from .ids import LIBRARY_KINDS, library_id
-from .library import LibraryFull
+from .library import LibraryFull, LibraryItem
 from .params import clip
 from .reads import not_found, page, resources
 from .routing import Endpoint
@@ -152,13 +152,37 @@ def add_tracks(pipeline: Pipeline, call: Call) -> Reply:
 
 
 def tracks(pipeline: Pipeline, call: Call) -> Reply:
-    """A page of the playlist's visible tracks, in playlist order."""
+    """A page of the playlist's visible tracks, in playlist order: of a created playlist,
+    those added to it; of one added from the catalog, the catalog playlist's tracks the
+    user's storefront has, as library songs [guess]."""
     playlist = call.params["id"]
     user, now = call.user_token or "", call.exchange.time
-    if pipeline.library.find(user, "playlists", playlist, now=now) is None:
+    item = pipeline.library.find(user, "playlists", playlist, now=now)
+    if item is None:
         return not_found(call, "library-playlists", playlist)
-    items = pipeline.library.playlist_tracks(user, playlist, now)
+    if item.catalog_id:
+        items = _catalog_tracks(pipeline, user, item)
+    else:
+        items = pipeline.library.playlist_tracks(user, playlist, now)
     return page(pipeline, call, items, f"{PLAYLISTS}/{playlist}/tracks", 100)
+
+
+def _catalog_tracks(pipeline: Pipeline, user: str, playlist: LibraryItem) -> list[LibraryItem]:
+    """The tracks of a playlist added from the catalog, as library items (the ids a library
+    copy of each would have)."""
+    policy = pipeline.policy
+    found = policy.catalog.tracks("playlists", playlist.catalog_id, policy.storefront_of(user))
+    return [
+        LibraryItem(
+            track["type"],
+            track["id"],
+            library_id(LIBRARY_KINDS[track["type"]].prefix, user, track["type"], track["id"]),
+            playlist.added_at,
+            playlist.visible_at,
+        )
+        for track in found
+        if track["type"] in LIBRARY_KINDS
+    ]
 
 
 PLAYLIST_ENDPOINTS = (
