@@ -24,7 +24,7 @@ from .wire import Reply, json_reply
 if TYPE_CHECKING:
     from .pipeline import Call, Pipeline
 
-__all__ = ["CATALOG_ENDPOINTS", "NOT_IN_CATALOG", "catalog_parsers", "known_storefront"]
+__all__ = ["CATALOG_ENDPOINTS", "NOT_IN_CATALOG", "catalog_parsers"]
 
 CATALOG = "/v1/catalog/{storefront}"
 _TYPES = "|".join(CATALOG_TYPES)
@@ -61,7 +61,7 @@ def catalog_parsers(schemas: SchemaSet, settings: Settings) -> dict[str, Paramet
     }
 
 
-def known_storefront(pipeline: Pipeline, call: Call) -> str | Reply:
+def _storefront(pipeline: Pipeline, call: Call) -> str | Reply:
     """The path's storefront, or the answer to one the fake does not know."""
     storefront = call.params["storefront"]
     settings = pipeline.settings
@@ -121,7 +121,7 @@ def _served(resource: dict[str, Any], copies: _Copies | None) -> dict[str, Any]:
 
 def one(pipeline: Pipeline, call: Call) -> Reply:
     """``GET /v1/catalog/{storefront}/{type}/{id}``: ``{"data": [resource]}``, or 404."""
-    storefront = known_storefront(pipeline, call)
+    storefront = _storefront(pipeline, call)
     if isinstance(storefront, Reply):
         return storefront
     includes = _includes(call.parsed)
@@ -143,7 +143,7 @@ def several(pipeline: Pipeline, call: Call) -> Reply:
     order asked), ``?filter[isrc]=…`` (songs and music videos with those ISRCs) or
     ``?filter[equivalents]=…`` (for each id, what the storefront has of it: see
     :meth:`~mockserver.catalog.Catalog.equivalents`; none gives ``{"data": []}``)."""
-    storefront = known_storefront(pipeline, call)
+    storefront = _storefront(pipeline, call)
     if isinstance(storefront, Reply):
         return storefront
     parsed, type_ = call.parsed, call.params["type"]
@@ -182,7 +182,7 @@ def search(pipeline: Pipeline, call: Call) -> Reply:
     ``meta.results.order``; no match at all gives ``{"results": {}}``. With
     ``format[resources]=map`` (the web player's), the pages hold references and the
     resources are under ``resources.{type}.{id}`` (:func:`~.catalog_pages.map_form`)."""
-    storefront = known_storefront(pipeline, call)
+    storefront = _storefront(pipeline, call)
     if isinstance(storefront, Reply):
         return storefront
     parsed = call.parsed
@@ -216,7 +216,7 @@ def tracks(pipeline: Pipeline, call: Call) -> Reply:
     the tracks available in the storefront, in order, with ``next`` and ``meta.total``; 404
     when the storefront does not have the album or playlist [doc: Get a Catalog Playlist's
     Relationship Directly by Name]."""
-    storefront = known_storefront(pipeline, call)
+    storefront = _storefront(pipeline, call)
     if isinstance(storefront, Reply):
         return storefront
     type_, id_ = call.params["type"], call.params["id"]
@@ -236,7 +236,7 @@ def tracks(pipeline: Pipeline, call: Call) -> Reply:
 def library_relationship(pipeline: Pipeline, call: Call) -> Reply:
     """``GET /v1/catalog/{storefront}/{type}/{id}/library``: the user's library copy, or 404
     when the item was not added [seen]."""
-    storefront = known_storefront(pipeline, call)
+    storefront = _storefront(pipeline, call)
     if isinstance(storefront, Reply):
         return storefront
     type_, id_ = call.params["type"], call.params["id"]
