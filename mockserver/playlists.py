@@ -13,9 +13,9 @@ from jsonschema.exceptions import ValidationError
 
 from .errors import AppleError
 from .ids import LIBRARY_KINDS, library_id
-from .library import LibraryFull, LibraryItem
+from .library import LibraryFull
 from .params import clip
-from .reads import not_found, page, resources
+from .reads import not_found, page, playlist_tracks, resources
 from .routing import Endpoint
 from .schemas import load_schemas
 from .wire import Reply, empty_reply, json_reply
@@ -152,37 +152,14 @@ def add_tracks(pipeline: Pipeline, call: Call) -> Reply:
 
 
 def tracks(pipeline: Pipeline, call: Call) -> Reply:
-    """A page of the playlist's visible tracks, in playlist order: of a created playlist,
-    those added to it; of one added from the catalog, the catalog playlist's tracks the
-    user's storefront has, as library songs [guess]."""
+    """A page of the playlist's visible tracks, in playlist order (:func:`.reads.playlist_tracks`)."""
     playlist = call.params["id"]
     user, now = call.user_token or "", call.exchange.time
     item = pipeline.library.find(user, "playlists", playlist, now=now)
     if item is None:
         return not_found(call, "library-playlists", playlist)
-    if item.catalog_id:
-        items = _catalog_tracks(pipeline, user, item)
-    else:
-        items = pipeline.library.playlist_tracks(user, playlist, now)
+    items = playlist_tracks(pipeline, user, item, now)
     return page(pipeline, call, items, f"{PLAYLISTS}/{playlist}/tracks", 100)
-
-
-def _catalog_tracks(pipeline: Pipeline, user: str, playlist: LibraryItem) -> list[LibraryItem]:
-    """The tracks of a playlist added from the catalog, as library items (the ids a library
-    copy of each would have)."""
-    policy = pipeline.policy
-    found = policy.catalog.tracks("playlists", playlist.catalog_id, policy.storefront_of(user))
-    return [
-        LibraryItem(
-            track["type"],
-            track["id"],
-            library_id(LIBRARY_KINDS[track["type"]].prefix, user, track["type"], track["id"]),
-            playlist.added_at,
-            playlist.visible_at,
-        )
-        for track in found
-        if track["type"] in LIBRARY_KINDS
-    ]
 
 
 PLAYLIST_ENDPOINTS = (

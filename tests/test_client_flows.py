@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 
 from mockserver import MockApp, create_app
 from mockserver.catalog import read_catalog
+from mockserver.schemas import load_schemas
 
 from support import AsgiCaller, assert_error
 
@@ -178,3 +179,39 @@ def test_storefront_and_new_routes_take_rules_faults_and_the_journal(dev_token: 
         (tracks, 429),
         (tracks, 200),
     ]
+
+
+def test_include_tracks_on_a_library_playlist_gives_its_tracks_in_order(
+    dev_token: str, errors_validator: Draft202012Validator
+) -> None:
+    _, call = fake(dev_token)
+    assert call(f"/v1/me/library?ids[playlists]={PLAYLIST}&ids[songs]=1564531202").status == 202
+    many = {"data": [{"id": str(n), "type": "songs"} for n in range(1, 106)]}
+    body = {"attributes": {"name": "Long"}, "relationships": {"tracks": many}}
+    created = ok(
+        call, "/v1/me/library/playlists", 201, method="POST", body=json.dumps(body).encode()
+    )
+    listed = {
+        p["attributes"]["name"]: p["id"] for p in ok(call, "/v1/me/library/playlists")["data"]
+    }
+    added = ok(call, f"/v1/me/library/playlists/{listed['Offline Essentials']}?include=tracks")
+    [resource] = added["data"]
+    load_schemas().validator("api.schema.json#/$defs/LibraryResourcesResponse").validate(added)
+    tracks = resource["relationships"]["tracks"]
+    assert tracks["href"] == f"/v1/me/library/playlists/{listed['Offline Essentials']}/tracks"
+    assert len(tracks["data"]) == 7
+    assert "next" not in tracks
+    long_id = created["data"][0]["id"]
+    both = ok(call, f"/v1/me/library/playlists/{long_id}?include=catalog,tracks")["data"][0]
+    page = both["relationships"]["tracks"]
+    assert [t["attributes"]["playParams"]["catalogId"] for t in page["data"]] == [
+        str(n) for n in range(1, 101)
+    ]
+    assert page["next"] == f"/v1/me/library/playlists/{long_id}/tracks?offset=100"
+    assert both["relationships"]["catalog"] == {"data": []}  # created: no catalog copy
+    assert page["data"][0]["relationships"]["catalog"]["data"][0]["id"] == "1"
+    song = ok(call, "/v1/me/library/songs?limit=1")["data"][0]
+    plain = ok(call, f"{song['href']}?include=tracks")["data"][0]
+    assert "relationships" not in plain  # only playlists have tracks here
+    bad = call(f"{song['href']}?include=albums", method="GET")
+    assert_error(bad, errors_validator, 400, "40005", "include")
