@@ -174,15 +174,29 @@ class Importer:
         return ids
 
     def send(
-        self, method: str, path: str, params: dict[str, str] | None = None, *, expect: int = 200
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        *,
+        expect: int = 200,
+        body: Any = None,
+        attempts: int | None = None,
     ) -> Any:
-        """The answer's JSON (``None`` for an empty body); retries what is worth retrying."""
-        why = "no attempt"
-        for attempt in range(1, self.max_attempts + 1):
+        """The answer's JSON (``None`` for an empty body); retries what is worth retrying
+        (up to ``attempts``, by default ``max_attempts``). ``body``, when given, is sent as
+        JSON."""
+        why, attempts = "no attempt", attempts or self.max_attempts
+        for attempt in range(1, attempts + 1):
             retry_after = None
             try:
                 answer = self.client.request(
-                    method, self.base_url + path, params=params, headers=self.headers, timeout=10
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    headers=self.headers,
+                    json=body,
+                    timeout=10,
                 )
                 if answer.status_code == expect:
                     return answer.json() if answer.content else None
@@ -191,12 +205,12 @@ class Importer:
                     raise Failed(why)  # a refusal: asking again would not change it
             except (httpx.TransportError, ValueError) as error:  # ValueError: a broken body
                 why = f"{type(error).__name__}: {error}"
-            if attempt < self.max_attempts:  # Retry-After when given, else exponential
+            if attempt < attempts:  # Retry-After when given, else exponential
                 delay = self.backoff * 2 ** (attempt - 1)
                 if retry_after and retry_after.strip().isdigit():
                     delay = float(retry_after)
                 self.sleep(min(delay, self.max_delay))
-        raise Failed(f"{why} (gave up after {self.max_attempts} attempts)")
+        raise Failed(f"{why} (gave up after {attempts} attempts)" if attempts > 1 else why)
 
 
 def _describe(answer: httpx.Response) -> str:

@@ -166,6 +166,41 @@ def test_rows_whose_add_keeps_failing_are_reported_failed(
     assert apple_music.library("songs") == []
 
 
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(catalog=catalogs(max_songs=8, storefronts=["us", "gb"]))
+@pytest.mark.parametrize("route", ["respx", "server"])
+def test_a_second_run_changes_nothing(
+    apple_music_session: AppleMusicSession, route: str, catalog: dict[str, Any]
+) -> None:
+    """Every song of a generated catalog, by ISRC: the second run finds the same songs and
+    the library is what the first run left."""
+    rows = [
+        Row(n, s["attributes"]["name"], s["attributes"]["artistName"], s["attributes"]["isrc"])
+        for n, s in enumerate(catalog["songs"], start=2)
+    ]
+    with apple_music_session.fresh() as mock, httpx.Client() as http:
+        mock.configure(catalog=catalog)
+        base = API if route == "respx" else apple_music_session.server_url
+        reports, libraries = [], []
+        for _ in range(2):
+            if route == "respx":
+                with apple_music_session.respx():
+                    reports.append(importer(http, mock, base).run(rows))
+            else:
+                reports.append(importer(http, mock, base).run(rows))
+            libraries.append(mock.library("songs"))
+    first, second = reports
+    assert first.added == second.added
+    assert (first.failed, second.failed) == ({}, {})
+    available = [
+        s["id"]
+        for s in catalog["songs"]
+        if "us" in s.get("x-apple-music-mock", {}).get("storefronts", ["us"])
+    ]
+    assert list(first.added.values()) == available
+    assert libraries[0] == libraries[1]
+
+
 # --- the property ---------------------------------------------------------------------------
 
 #: Where a behaviour's answers go: the add (the default), the ISRC lookup, the search, or the

@@ -50,6 +50,7 @@ _LIBRARY_ATTRIBUTES = (
     "contentRating",
     "hasLyrics",
     "trackCount",
+    "description",
 )
 _WORD = re.compile(r"\w+")
 
@@ -110,6 +111,7 @@ class Catalog:
         self._items: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in CATALOG_TYPES}
         self._where: dict[tuple[str, str], frozenset[str]] = {}
         self._isrc: dict[str, list[tuple[str, str]]] = {}
+        self._upc: dict[str, list[str]] = {}
         for type_ in CATALOG_TYPES:
             for entry in (document or {}).get(type_, ()):
                 resource = _resource(type_, entry)
@@ -125,6 +127,9 @@ class Catalog:
                 isrc = resource["attributes"].get("isrc")
                 if isrc and type_ in ("songs", "music-videos"):
                     self._isrc.setdefault(isrc.upper(), []).append((type_, id_))
+                upc = resource["attributes"].get("upc")
+                if upc and type_ == "albums":
+                    self._upc.setdefault(str(upc), []).append(id_)
         self._search: dict[str, _SearchIndex] = {}
         self._search_lock = threading.Lock()
 
@@ -166,6 +171,33 @@ class Catalog:
                     found.append(resource)
         return found
 
+    def equivalents(self, type_: str, id_: str, storefront: str) -> list[dict[str, Any]]:
+        """What ``filter[equivalents]`` finds for ``id_`` in ``storefront``: the item itself
+        when it is available there, else the items of its type available there with its ISRC
+        (songs, music videos) or UPC (albums) [guess for how Apple matches]."""
+        own = self.get(type_, id_, storefront)
+        if own is not None:
+            return [own]
+        resource = self._items.get(type_, {}).get(id_)
+        if resource is None:
+            return []
+        attributes = resource["attributes"]
+        if type_ == "albums":
+            others = self._upc.get(str(attributes.get("upc", "")), [])
+            found = [self.get(type_, other, storefront) for other in others]
+            return [item for item in found if item is not None]
+        return self.by_isrc(type_, str(attributes.get("isrc", "")), storefront)
+
+    def tracks(self, type_: str, id_: str, storefront: str) -> list[dict[str, Any]]:
+        """An album's or playlist's tracks (its ``relationships.tracks``) as the catalog
+        endpoints of ``storefront`` serve them, in order: those listed and available there."""
+        resource = self._items.get(type_, {}).get(id_)
+        refs = (resource or {}).get("relationships", {}).get("tracks", {}).get("data") or ()
+        found = (
+            self.get(str(ref.get("type", "songs")), str(ref["id"]), storefront) for ref in refs
+        )
+        return [track for track in found if track is not None]
+
     def search(
         self, type_: str, term: str, storefront: str, *, offset: int = 0, limit: int | None = None
     ) -> tuple[int, list[dict[str, Any]]]:
@@ -173,6 +205,8 @@ class Catalog:
         or album starting with it (case-insensitive), available in ``storefront``: how many,
         and those from ``offset`` (``limit`` of them). An exact name comes first, then names
         starting with the term, then the rest, each in catalog order."""
+        if type_ not in self._items:  # a type the web player asks for that the fake has not
+            return 0, []
         index = self._index(type_)
         query = words(term)
         phrase = " ".join(query)

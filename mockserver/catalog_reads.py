@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .catalog import CATALOG_TYPES
+from .catalog_pages import map_form, track_page, with_tracks
 from .config import Settings
 from .errors import AppleError
 from .ids import LIBRARY_KINDS
@@ -39,12 +40,25 @@ _PARSERS = {
     "catalog_item_parameters": "catalog-item-query.schema.json",
     "catalog_parameters": "catalog-query.schema.json",
     "search_parameters": "catalog-search-query.schema.json",
+    "catalog_tracks_parameters": "catalog-tracks-query.schema.json",
+}
+#: ``filter[…]`` of several resources -> the types that take it [doc: by ISRC; Get
+#: Equivalent Catalog Songs, Albums, Music Videos by ID].
+_FILTERS = {
+    "ids": CATALOG_TYPES,
+    "filter[isrc]": ("songs", "music-videos"),
+    "filter[equivalents]": ("songs", "albums", "music-videos"),
 }
 
 
 def catalog_parsers(schemas: SchemaSet, settings: Settings) -> dict[str, Parameters]:
-    """The lookups' query parsers (compiled once per configuration), by pipeline attribute."""
-    return {name: Parameters(schemas, document, settings) for name, document in _PARSERS.items()}
+    """The lookups' query parsers (compiled once per configuration), by pipeline attribute:
+    each also takes the web player's parameters (``web_player_parameters``)."""
+    extra = settings.web_player_parameters
+    return {
+        name: Parameters(schemas, document, settings, extra=extra)
+        for name, document in _PARSERS.items()
+    }
 
 
 def _storefront(pipeline: Pipeline, call: Call) -> str | Reply:
@@ -120,50 +134,54 @@ def one(pipeline: Pipeline, call: Call) -> Reply:
         detail = f"Resource with requested id was not found: {type_} '{id_[:64]}'"
         return call.fail(AppleError(404, "40400", detail))
     copies = _Copies(pipeline, call) if "library" in includes else None
+    resource = with_tracks(resource, pipeline.policy.catalog, storefront)
     return json_reply(200, {"data": [_served(resource, copies)]})
 
 
 def several(pipeline: Pipeline, call: Call) -> Reply:
     """``GET /v1/catalog/{storefront}/{type}?ids=…`` (those listed and available, in the
-    order asked) or ``?filter[isrc]=…`` (songs and music videos with those ISRCs)."""
+    order asked), ``?filter[isrc]=…`` (songs and music videos with those ISRCs) or
+    ``?filter[equivalents]=…`` (for each id, what the storefront has of it: see
+    :meth:`~mockserver.catalog.Catalog.equivalents`; none gives ``{"data": []}``)."""
     storefront = _storefront(pipeline, call)
     if isinstance(storefront, Reply):
         return storefront
     parsed, type_ = call.parsed, call.params["type"]
-    ids, isrcs = parsed.get("ids"), parsed.get("filter[isrc]")
-    if (ids is None) == (isrcs is None):
-        detail = "Give exactly one of 'ids' or 'filter[isrc]'"
-        return call.fail(
-            AppleError(400, "40005", detail, "ids" if ids is None else "filter[isrc]")
-        )
-    if isrcs is not None and type_ not in ("songs", "music-videos"):
-        detail = f"Parameter 'filter[isrc]' is not allowed on {type_}"
-        return call.fail(AppleError(400, "40004", detail, "filter[isrc]"))
+    given = [name for name in _FILTERS if parsed.get(name) is not None]
+    if len(given) != 1:
+        names = " or ".join(f"'{name}'" for name in _FILTERS)
+        detail = f"Give exactly one of {names}"
+        return call.fail(AppleError(400, "40005", detail, given[1] if given else "ids"))
+    [name] = given
+    if type_ not in _FILTERS[name]:
+        detail = f"Parameter '{name}' is not allowed on {type_}"
+        return call.fail(AppleError(400, "40004", detail, name))
     includes = _includes(parsed)
     if "library" in includes and (problem := _user_problem(pipeline, call)) is not None:
         return problem
     catalog = pipeline.policy.catalog
-    found: list[dict[str, Any]] = []
-    if ids is not None:
-        for id_ in dict.fromkeys(str(ids).split(",")):
-            resource = catalog.get(type_, id_, storefront)
-            if resource is not None:
-                found.append(resource)
-    else:
-        seen: set[str] = set()
-        for isrc in dict.fromkeys(str(isrcs).split(",")):
-            for resource in catalog.by_isrc(type_, isrc, storefront):
-                if resource["id"] not in seen:
-                    seen.add(resource["id"])
-                    found.append(resource)
+    found: dict[str, dict[str, Any]] = {}  # by id: each once, in the order found
+    for value in dict.fromkeys(str(parsed[name]).split(",")):
+        if name == "ids":
+            resource = catalog.get(type_, value, storefront)
+            matches = [] if resource is None else [resource]
+        elif name == "filter[isrc]":
+            matches = catalog.by_isrc(type_, value, storefront)
+        else:
+            matches = catalog.equivalents(type_, value, storefront)
+        for resource in matches:
+            found.setdefault(resource["id"], resource)
     copies = _Copies(pipeline, call) if "library" in includes else None
-    return json_reply(200, {"data": [_served(resource, copies) for resource in found]})
+    served = [_served(with_tracks(r, catalog, storefront), copies) for r in found.values()]
+    return json_reply(200, {"data": served})
 
 
 def search(pipeline: Pipeline, call: Call) -> Reply:
     """``GET /v1/catalog/{storefront}/search``: per type asked, a page of matches under
     ``results.{type}`` (with ``next`` while more remain) and the types' order in
-    ``meta.results.order``; no match at all gives ``{"results": {}}``."""
+    ``meta.results.order``; no match at all gives ``{"results": {}}``. With
+    ``format[resources]=map`` (the web player's), the pages hold references and the
+    resources are under ``resources.{type}.{id}`` (:func:`~.catalog_pages.map_form`)."""
     storefront = _storefront(pipeline, call)
     if isinstance(storefront, Reply):
         return storefront
@@ -174,6 +192,9 @@ def search(pipeline: Pipeline, call: Call) -> Reply:
     link = f"{path}?limit={limit}&offset={{}}&term={quote(term, safe='')}&types={{}}"
     if "l" in parsed:  # the next page in the same language
         link += f"&l={quote(str(parsed['l']), safe='')}"
+    mapped = parsed.get("format[resources]") == "map"
+    if mapped:  # and in the same form
+        link += "&format%5Bresources%5D=map"
     for type_ in dict.fromkeys(str(parsed["types"]).split(",")):
         total, found = pipeline.policy.catalog.search(
             type_, term, storefront, offset=offset, limit=limit
@@ -186,7 +207,30 @@ def search(pipeline: Pipeline, call: Call) -> Reply:
         results[type_] = group
     order = list(results)
     meta = {"results": {"order": order, "rawOrder": order}}
-    return json_reply(200, {"results": results, "meta": meta})
+    body = map_form(results) if mapped else {"results": results}
+    return json_reply(200, {**body, "meta": meta})
+
+
+def tracks(pipeline: Pipeline, call: Call) -> Reply:
+    """``GET /v1/catalog/{storefront}/{type}/{id}/tracks`` (albums, playlists): a page of
+    the tracks available in the storefront, in order, with ``next`` and ``meta.total``; 404
+    when the storefront does not have the album or playlist [doc: Get a Catalog Playlist's
+    Relationship Directly by Name]."""
+    storefront = _storefront(pipeline, call)
+    if isinstance(storefront, Reply):
+        return storefront
+    type_, id_ = call.params["type"], call.params["id"]
+    catalog = pipeline.policy.catalog
+    resource = catalog.get(type_, id_, storefront)
+    if resource is None:
+        call.exchange.reason = NOT_IN_CATALOG
+        detail = f"Resource with requested id was not found: {type_} '{id_[:64]}'"
+        return call.fail(AppleError(404, "40400", detail))
+    parsed = call.parsed
+    found = catalog.tracks(type_, id_, storefront)
+    href = f"{resource['href']}/tracks"
+    body = track_page(href, found, parsed["offset"], parsed["limit"])
+    return json_reply(200, {**body, "meta": {"total": len(found)}})
 
 
 def library_relationship(pipeline: Pipeline, call: Call) -> Reply:
@@ -228,6 +272,14 @@ CATALOG_ENDPOINTS = (
         f"{CATALOG}/{{type:{_TYPES}}}/{{id}}",
         "catalog_item_parameters",
         one,
+        user_token=False,
+    ),
+    Endpoint(
+        "getCatalogResourceTracks",
+        "GET",
+        f"{CATALOG}/{{type:albums|playlists}}/{{id}}/tracks",
+        "catalog_tracks_parameters",
+        tracks,
         user_token=False,
     ),
     Endpoint(

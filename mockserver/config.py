@@ -51,6 +51,11 @@ DEFAULT_STOREFRONTS: frozenset[str] = frozenset(
     load_schemas().document("config.schema.json")["properties"]["storefronts"]["default"]
 )
 
+#: The web player's catalog parameters the fake ignores (``web_player_parameters``' default).
+DEFAULT_WEB_PLAYER_PARAMETERS: tuple[str, ...] = tuple(
+    load_schemas().document("config.schema.json")["properties"]["web_player_parameters"]["default"]
+)
+
 #: Host -> the headers that carry the user token there ("*": any other host).
 DEFAULT_USER_TOKEN_HEADERS: Mapping[str, Sequence[str]] = {
     "*": ("music-user-token",),
@@ -70,6 +75,7 @@ class Settings:
 
     repeated_keys: Literal["merge", "reject"] = "merge"
     tolerated_parameters: Sequence[str] = ("representation", "format[resources]")
+    web_player_parameters: Sequence[str] = DEFAULT_WEB_PLAYER_PARAMETERS
     wrong_shape_ids: Literal["ignore", "reject"] = "ignore"
     library_ids: Literal["ignore", "reject"] = "ignore"
     max_target_length: int = 8192
@@ -138,6 +144,7 @@ class Settings:
         if self.catalog is not None:  # checked and owned: a copy nobody else can change
             freeze(self, "catalog", checked_catalog(self.catalog))
         freeze(self, "tolerated_parameters", tuple(self.tolerated_parameters))
+        freeze(self, "web_player_parameters", tuple(self.web_player_parameters))
         for name in ("cors_allowed_origins", "cors_allow_methods", "cors_allow_headers"):
             freeze(self, name, tuple(getattr(self, name)))
         freeze(self, "cors_expose_headers", tuple(self.cors_expose_headers))

@@ -13,6 +13,7 @@ from .playlists import PLAYLIST_ENDPOINTS
 from .reads import READ_ENDPOINTS, read_parsers
 from .routing import Endpoint
 from .schemas import SchemaSet
+from .storefronts import STOREFRONT_ENDPOINTS, storefront_parsers
 from .wire import Reply
 
 if TYPE_CHECKING:
@@ -69,10 +70,15 @@ LIBRARY_ENDPOINTS = (
     *READ_ENDPOINTS,
     *PLAYLIST_ENDPOINTS,
     *CATALOG_ENDPOINTS,
+    *STOREFRONT_ENDPOINTS,
 )
 
 
 def endpoint_parsers(schemas: SchemaSet, settings: Settings) -> dict[str, Parameters]:
     """The query parsers of the reads and lookups, by the pipeline attribute their endpoints
     name (the add's own parser, :class:`~mockserver.query.QueryParser`, aside)."""
-    return {**read_parsers(schemas, settings), **catalog_parsers(schemas, settings)}
+    return {
+        **read_parsers(schemas, settings),
+        **catalog_parsers(schemas, settings),
+        **storefront_parsers(schemas, settings),
+    }

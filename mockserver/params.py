@@ -70,11 +70,17 @@ class Parameters:
     parameter keeps its first value; defaults come from the schema.
     """
 
-    def __init__(self, schemas: SchemaSet, document: str, settings: Settings) -> None:
+    def __init__(
+        self, schemas: SchemaSet, document: str, settings: Settings, *, extra: Sequence[str] = ()
+    ) -> None:
         self.settings = settings
-        self.tolerated = frozenset(settings.tolerated_parameters)
-        self.validator = schemas.query_validator(self.tolerated, document)
+        tolerated = frozenset(settings.tolerated_parameters) | frozenset(extra)
+        self.validator = schemas.query_validator(tolerated, document)
         properties = schemas.document(document)["properties"]
+        #: The tolerated names the schema does not define (dropped from the parsed value),
+        #: and the prefixes of those ending in ``[*]``.
+        self.tolerated = frozenset(n for n in tolerated if n not in properties and "[*]" not in n)
+        self.prefixes = tuple(n[:-2] for n in tolerated if n.endswith("[*]"))
         self.defaults = {
             name: spec["default"] for name, spec in properties.items() if "default" in spec
         }
@@ -102,4 +108,7 @@ class Parameters:
         values = {**self.defaults, **document}
         for name in self.tolerated:
             values.pop(name, None)
+        if self.prefixes:
+            for name in [k for k in values if k.startswith(self.prefixes) and k.endswith("]")]:
+                del values[name]
         return values

@@ -15,7 +15,7 @@ from .errors import AppleError
 from .ids import LIBRARY_KINDS, library_id
 from .library import LibraryFull
 from .params import clip
-from .reads import not_found, page, resources
+from .reads import not_found, page, playlist_tracks, resources
 from .routing import Endpoint
 from .schemas import load_schemas
 from .wire import Reply, empty_reply, json_reply
@@ -152,12 +152,13 @@ def add_tracks(pipeline: Pipeline, call: Call) -> Reply:
 
 
 def tracks(pipeline: Pipeline, call: Call) -> Reply:
-    """A page of the playlist's visible tracks, in playlist order."""
+    """A page of the playlist's visible tracks, in playlist order (:func:`.reads.playlist_tracks`)."""
     playlist = call.params["id"]
     user, now = call.user_token or "", call.exchange.time
-    if pipeline.library.find(user, "playlists", playlist, now=now) is None:
+    item = pipeline.library.find(user, "playlists", playlist, now=now)
+    if item is None:
         return not_found(call, "library-playlists", playlist)
-    items = pipeline.library.playlist_tracks(user, playlist, now)
+    items = playlist_tracks(pipeline, user, item, now)
     return page(pipeline, call, items, f"{PLAYLISTS}/{playlist}/tracks", 100)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .errors import AppleError
-from .ids import LIBRARY_KINDS
+from .ids import LIBRARY_KINDS, library_id
 from .library import LibraryItem
 from .params import Parameters
 from .routing import Endpoint
@@ -18,7 +18,15 @@ from .wire import Reply, json_reply
 if TYPE_CHECKING:
     from .pipeline import Call, Pipeline
 
-__all__ = ["NOT_IN_LIBRARY", "READ_ENDPOINTS", "not_found", "page", "read_parsers", "resources"]
+__all__ = [
+    "NOT_IN_LIBRARY",
+    "READ_ENDPOINTS",
+    "not_found",
+    "page",
+    "playlist_tracks",
+    "read_parsers",
+    "resources",
+]
 
 LIBRARY = "/v1/me/library"
 _TYPES = "|".join(sorted(LIBRARY_KINDS))
@@ -58,13 +66,36 @@ def resources(
     """``items`` as library resources, with the catalog's attributes (and with
     ``include=catalog``, the catalog resource in the user's storefront)."""
     parsed = call.parsed
-    include = isinstance(parsed, Mapping) and parsed.get("include") == "catalog"
+    include = isinstance(parsed, Mapping) and "catalog" in str(parsed.get("include")).split(",")
     policy = pipeline.policy
     catalog = policy.catalog if policy.catalog.listed else None
     storefront = policy.storefront_of(call.user_token)
     return [
         item.to_resource(include_catalog=include, catalog=catalog, storefront=storefront)
         for item in items
+    ]
+
+
+def playlist_tracks(
+    pipeline: Pipeline, user: str, playlist: LibraryItem, now: float
+) -> list[LibraryItem]:
+    """A library playlist's visible tracks, in order: of a created playlist, those added to
+    it; of one added from the catalog, the catalog playlist's tracks the user's storefront
+    has, as the library copies they would be [guess]."""
+    if not playlist.catalog_id:
+        return pipeline.library.playlist_tracks(user, playlist.library_id, now)
+    policy = pipeline.policy
+    found = policy.catalog.tracks("playlists", playlist.catalog_id, policy.storefront_of(user))
+    return [
+        LibraryItem(
+            track["type"],
+            track["id"],
+            library_id(LIBRARY_KINDS[track["type"]].prefix, user, track["type"], track["id"]),
+            playlist.added_at,
+            playlist.visible_at,
+        )
+        for track in found
+        if track["type"] in LIBRARY_KINDS
     ]
 
 
@@ -116,10 +147,19 @@ def one(pipeline: Pipeline, call: Call) -> Reply:
     """``GET /v1/me/library/{type}/{id}``: ``{"data": [resource]}``, or 404 for an id the user
     does not have (another user's included)."""
     type_, id_ = call.params["type"], call.params["id"]
-    item = pipeline.library.find(call.user_token or "", type_, id_, now=call.exchange.time)
+    user, now = call.user_token or "", call.exchange.time
+    item = pipeline.library.find(user, type_, id_, now=now)
     if item is None:
         return not_found(call, LIBRARY_KINDS[type_].type, id_)
-    return json_reply(200, {"data": resources(pipeline, call, [item])})
+    [resource] = resources(pipeline, call, [item])
+    if type_ == "playlists" and "tracks" in str(call.parsed.get("include")).split(","):
+        tracks = playlist_tracks(pipeline, user, item, now)
+        href = f"{LIBRARY}/playlists/{id_}/tracks"
+        related: dict[str, Any] = {"href": href, "data": resources(pipeline, call, tracks[:100])}
+        if len(tracks) > 100:
+            related["next"] = f"{href}?offset=100"
+        resource.setdefault("relationships", {})["tracks"] = related
+    return json_reply(200, {"data": [resource]})
 
 
 def typed(pipeline: Pipeline, call: Call) -> Reply:

@@ -122,7 +122,8 @@ class SchemaSet:
         self, tolerated: Iterable[str], document: str = "query.schema.json"
     ) -> Draft202012Validator:
         """The validator of a parsed query (``document``, by default the add's), with the
-        ``tolerated`` parameter names accepted and ignored."""
+        ``tolerated`` parameter names accepted and ignored (a name ending in ``[*]``: every
+        key of that prefix with anything in brackets)."""
         names = tuple(sorted(set(tolerated)))
         key = f"{document}?" + json.dumps(names)
         cached = self._validators.get(key)
@@ -132,7 +133,11 @@ class SchemaSet:
         schema.pop("$id")
         tolerated_ref = {"$ref": "#/$defs/toleratedParameter"}
         for name in names:
-            schema["properties"].setdefault(name, tolerated_ref)
+            if name.endswith("[*]"):
+                pattern = "^" + re.escape(name[:-3]) + r"\[[^\]]*\]$"
+                schema.setdefault("patternProperties", {})[pattern] = tolerated_ref
+            else:
+                schema["properties"].setdefault(name, tolerated_ref)
         with self._lock:
             validator = self._compile(schema)
             self._validators[key] = validator

@@ -46,7 +46,23 @@ CATALOG: dict[str, Any] = {
     ],
     "albums": ["0", {"id": "1", "attributes": {"name": "Zero", "artistName": "The Band"}}],
     "music-videos": [{"id": "0", "attributes": {"name": "Zero", "isrc": "GBAAA0000001"}}],
-    "playlists": ["pl.0", "0"],
+    "playlists": [
+        "pl.0",
+        "0",
+        {
+            "id": "1",
+            "attributes": {"name": "Zero List"},
+            "relationships": {
+                "tracks": {
+                    "data": [
+                        {"id": "0", "type": "songs"},
+                        {"id": "2", "type": "songs"},
+                        {"id": "0", "type": "music-videos"},
+                    ]
+                }
+            },
+        },
+    ],
     "artists": ["0"],
 }
 USER = "catalog-user"
@@ -55,6 +71,7 @@ CATALOG_PATHS = {
     "/v1/catalog/{storefront}/{type}": "getCatalogResources",
     "/v1/catalog/{storefront}/{type}/{id}": "getCatalogResource",
     "/v1/catalog/{storefront}/{type}/{id}/library": "getCatalogResourceLibrary",
+    "/v1/catalog/{storefront}/{type}/{id}/tracks": "getCatalogResourceTracks",
 }
 COMMON = {"200", "400", "401", "404", "414", "429", "4XX", "5XX"}
 #: The statuses each catalog operation documents (403 where a user token can be needed).
@@ -63,6 +80,7 @@ STATUSES = {
     "getCatalogResources": COMMON | {"403"},
     "getCatalogResource": COMMON | {"403"},
     "getCatalogResourceLibrary": COMMON | {"403"},
+    "getCatalogResourceTracks": COMMON,
 }
 ADMIN_STATUSES = {"get": {"200", "400", "403"}, "put": {"200", "400", "403", "413"}}
 ADMIN_STATUSES["patch"] = ADMIN_STATUSES["put"]
@@ -162,7 +180,9 @@ def test_catalog_path_parameters(document: dict[str, Any], path: str) -> None:
     defaults = load_schemas().document("config.schema.json")["properties"]["storefronts"]
     assert found["storefront"]["in"] == "path"
     assert found["storefront"]["schema"]["enum"] == defaults["default"]
-    if "{type}" in path:
+    if path.endswith("/tracks"):
+        assert found["type"]["schema"]["enum"] == ["albums", "playlists"]
+    elif "{type}" in path:
         assert found["type"]["schema"]["enum"] == list(CATALOG_TYPES)
     for name, parameter in found.items():
         if parameter["in"] == "query":
@@ -252,6 +272,10 @@ def answer(caller: AsgiCaller, target: str, status: int, user: bool = False) -> 
         ("/v1/catalog/gb/songs?filter[isrc]=gbaaa0000001", "CatalogResourcesResponse", 1),
         ("/v1/catalog/us/albums?ids=9", "CatalogResourcesResponse", 0),
         ("/v1/catalog/us/songs/0/library", "LibraryResourcesResponse", 1),
+        ("/v1/catalog/us/playlists/1", "CatalogResourcesResponse", 1),
+        ("/v1/catalog/gb/playlists/1/tracks?limit=1", "CatalogTracksResponse", 1),
+        ("/v1/catalog/us/songs?filter[equivalents]=2", "CatalogResourcesResponse", 0),
+        ("/v1/catalog/gb/songs?filter[equivalents]=2,0", "CatalogResourcesResponse", 2),
     ],
 )
 def test_catalog_answers_match_their_schemas(
@@ -260,6 +284,33 @@ def test_catalog_answers_match_their_schemas(
     body = answer(caller, target, 200, user=True).json()
     body_validator(definition).validate(body)
     assert len(body["data"]) == count
+
+
+def test_a_playlist_carries_its_tracks_available_in_the_storefront(caller: AsgiCaller) -> None:
+    us = answer(caller, "/v1/catalog/us/playlists/1", 200).json()["data"][0]
+    tracks = us["relationships"]["tracks"]
+    assert [(t["type"], t["id"]) for t in tracks["data"]] == [
+        ("songs", "0"),
+        ("music-videos", "0"),
+    ]
+    assert tracks["href"] == "/v1/catalog/us/playlists/1/tracks"
+    assert tracks["data"][0]["attributes"]["name"] == "Zero"  # full resources, not references
+    page = answer(caller, "/v1/catalog/gb/playlists/1/tracks?limit=1&offset=1", 200).json()
+    assert [t["id"] for t in page["data"]] == ["2"]
+    assert page["next"] == "/v1/catalog/gb/playlists/1/tracks?offset=2&limit=1"
+    assert page["meta"] == {"total": 3}
+
+
+def test_map_form_search_answers_match_their_schema(caller: AsgiCaller) -> None:
+    target = (
+        "/v1/catalog/us/search?term=zero&types=songs,activities&format[resources]=map"
+        "&platform=web&omit[resource]=autos&fields[artists]=url,name&limit[results:terms]=5"
+    )
+    body = answer(caller, target, 200).json()
+    body_validator("SearchResponse").validate(body)
+    references = body["results"]["songs"]["data"]
+    assert references == [{"id": "0", "type": "songs", "href": "/v1/catalog/us/songs/0"}]
+    assert body["resources"]["songs"]["0"]["attributes"]["name"] == "Zero"
 
 
 def test_include_library_carries_the_library_copy(caller: AsgiCaller) -> None:
@@ -289,6 +340,11 @@ def test_search_answers_match_their_schema(caller: AsgiCaller) -> None:
         ("/v1/catalog/us/songs?ids=0&include=library", 403, False),
         ("/v1/catalog/us/songs/0/library", 403, False),
         ("/v1/catalog/us/songs/9", 404, False),
+        ("/v1/catalog/us/playlists/9/tracks", 404, False),
+        ("/v1/catalog/us/playlists/1/tracks?limit=301", 400, False),
+        ("/v1/catalog/us/artists?filter[equivalents]=0", 400, False),
+        ("/v1/catalog/us/search?term=a&types=songs&format[resources]=list", 400, False),
+        ("/v1/catalog/us/search?term=a&types=songs&platfrom=web", 400, False),
         ("/v1/catalog/gb/albums/1/library", 404, True),  # listed, not added
     ],
 )
@@ -341,7 +397,7 @@ CHECKS = [
 
 
 def test_schemathesis_sees_every_catalog_operation() -> None:
-    assert len(OPERATIONS) == 11, sorted(OPERATIONS)
+    assert len(OPERATIONS) == 13, sorted(OPERATIONS)
 
 
 @pytest.mark.parametrize("label", sorted(OPERATIONS))

@@ -129,7 +129,7 @@ def test_the_readme_fixtures_behave_alike_in_every_mode_from_the_wheel(
     pytest_args += ["-n", "2", "-q", "test_behaviours.py"]
     local = subprocess.run(pytest_args, cwd=project, capture_output=True, text=True, timeout=300)
     assert local.returncode == 0, local.stdout[-3000:]
-    assert "38 passed" in local.stdout
+    assert "40 passed" in local.stdout
 
     key = tmp_path / "key.pem"
     subprocess.run(
@@ -166,7 +166,7 @@ def test_the_readme_fixtures_behave_alike_in_every_mode_from_the_wheel(
         server.terminate()
         server.wait(timeout=15)
     assert external.returncode == 0, external.stdout[-3000:]
-    assert "38 passed" in external.stdout
+    assert "40 passed" in external.stdout
 
 
 def fresh_venv(env_dir: Path) -> Path:

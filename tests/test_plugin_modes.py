@@ -23,11 +23,13 @@ pytestmark = pytest.mark.live
 
 BEHAVIOURS = Path(__file__).parent / "modes" / "behaviours.py"
 #: Tests in the behaviour file, each run through both routes (respx and the server URL).
-EXPECTED = 2 * (1 + 1 + 1 + 6 + 6 + 1 + 1 + 1 + 1)
+EXPECTED = 2 * (1 + 1 + 1 + 6 + 6 + 1 + 1 + 1 + 1 + 1)
 ADMIN_TOKEN = "modes-admin-token-0123456789"
 #: The catalog importer example and its tests, each run through both routes.
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-IMPORTER_TESTS = 14
+IMPORTER_TESTS = 16
+#: The playlist-transfer example's tests, each run through both routes.
+TRANSFER_TESTS = 12
 
 
 @dataclass
@@ -77,6 +79,28 @@ def run_importer(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", *args)
 
 
+def run_transfer(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(
+        importer=(EXAMPLES / "importer.py").read_text(),
+        transfer=(EXAMPLES / "transfer.py").read_text(),
+        test_transfer=(EXAMPLES / "test_transfer.py").read_text(),
+    )
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", *args)
+
+
+def test_the_transfer_in_process_and_per_session_server(pytester: pytest.Pytester) -> None:
+    run_transfer(pytester).assert_outcomes(passed=TRANSFER_TESTS)
+
+
+def test_the_transfer_against_an_external_server(
+    pytester: pytest.Pytester, external: External
+) -> None:
+    result = run_transfer(
+        pytester, f"--apple-music-url={external.url}", f"--apple-music-admin-token={ADMIN_TOKEN}"
+    )
+    result.assert_outcomes(passed=TRANSFER_TESTS)
+
+
 def test_the_importer_in_process_and_per_session_server(pytester: pytest.Pytester) -> None:
     run_importer(pytester).assert_outcomes(passed=IMPORTER_TESTS)
 
@@ -96,8 +120,8 @@ def test_in_process_and_per_session_server(pytester: pytest.Pytester) -> None:
 
 def test_the_playlist_client_passes_in_strict_mode(pytester: pytest.Pytester) -> None:
     # every library call it makes (add, reads, create, add tracks) is one the real API takes
-    result = run_behaviours(pytester, "--apple-music-strict", "-k", "playlist_client")
-    result.assert_outcomes(passed=2)
+    result = run_behaviours(pytester, "--apple-music-strict", "-k", "playlist_client or migrator")
+    result.assert_outcomes(passed=4)
 
 
 def test_external_server_with_its_own_key_and_an_admin_token(

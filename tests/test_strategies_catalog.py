@@ -105,11 +105,35 @@ def test_one_isrc_lookup_of_25_finds_them_all(doc: dict[str, Any]) -> None:
     assert [s["id"] for s in found["data"]] == [s["id"] for s in doc["songs"]]
 
 
+@FAST
+@given(catalogs(max_songs=6, storefronts=["us", "gb"], min_playlists=1, max_playlists=3))
+def test_playlists_list_the_catalogs_songs_and_are_served_with_them(doc: dict[str, Any]) -> None:
+    assert 1 <= len(doc["playlists"]) <= 3
+    SCHEMA.validate(doc)
+    APP.mock.configure(catalog=doc)
+    songs = {s["id"]: s for s in doc["songs"]}
+    names = [" ".join(p["attributes"]["name"].casefold().split()) for p in doc["playlists"]]
+    assert len(set(names)) == len(names)
+    for playlist in doc["playlists"]:
+        assert re.fullmatch(r"pl\.[0-9a-f]{32}", playlist["id"])
+        listed = [t["id"] for t in playlist["relationships"]["tracks"]["data"]]
+        assert listed
+        assert len(set(listed)) == len(listed)
+        assert set(listed) <= set(songs)
+        storefront = (where(playlist) or ["us"])[0]
+        served = get(f"/v1/catalog/{storefront}/playlists/{playlist['id']}")["data"][0]
+        available = [i for i in listed if storefront in (where(songs[i]) or [storefront])]
+        tracks = served["relationships"]["tracks"]["data"]
+        assert [t["id"] for t in tracks] == available
+        assert all("attributes" in t for t in tracks)
+
+
 def test_without_storefronts_everything_is_available_everywhere() -> None:
     @settings(max_examples=30, deadline=None)
     @given(catalogs(max_songs=10))
     def check(doc: dict[str, Any]) -> None:
-        assert all(where(item) is None for item in doc["songs"] + doc["albums"])
+        items = doc["songs"] + doc["albums"] + doc.get("playlists", [])
+        assert all(where(item) is None for item in items)
 
     check()
 
@@ -126,6 +150,9 @@ def test_without_storefronts_everything_is_available_everywhere() -> None:
         {"storefronts": ["US"]},
         {"storefronts": ["usa"]},
         {"storefronts": ["us\n"]},
+        {"min_playlists": -1},
+        {"max_playlists": True},
+        {"min_playlists": 2, "max_playlists": 1},
     ],
 )
 def test_invalid_arguments(kwargs: dict[str, Any]) -> None:

@@ -66,12 +66,18 @@ def _ref(id_: str, type_: str) -> dict[str, Any]:
 _MAX_ARTISTS, _MAX_ALBUMS = 3, 4
 
 
+#: A playlist: its id, name, curator, which songs (indexes, modulo how many there are, each
+#: once) and where it is available.
+_Playlist = tuple[str, str, str, list[int], list[str] | None]
+
+
 @st.composite
 def _documents(
     draw: st.DrawFn,
     artists_: st.SearchStrategy[list[tuple[str, str]]],
     albums_: st.SearchStrategy[list[tuple[str, str, int, date, str, list[str] | None]]],
     songs_: st.SearchStrategy[list[tuple[str, str, str, int, int, list[str] | None]]],
+    playlists_: st.SearchStrategy[list[_Playlist]],
 ) -> dict[str, Any]:
     artists, albums, songs = draw(artists_), draw(albums_), draw(songs_)
     song_docs: list[dict[str, Any]] = []
@@ -141,11 +147,44 @@ def _documents(
         }
         for index in used_artists
     ]
-    return {"songs": song_docs, "albums": album_docs, "artists": artist_docs}
+    document = {"songs": song_docs, "albums": album_docs, "artists": artist_docs}
+    playlists = [_playlist(entry, song_docs) for entry in draw(playlists_)]
+    if playlists:
+        document["playlists"] = playlists
+    return document
+
+
+def _playlist(entry: _Playlist, songs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A catalog playlist as Apple serves it: its songs (references) under
+    ``relationships.tracks``, in the drawn order."""
+    id_, name, curator, picks, where = entry
+    tracks = [songs[index % len(songs)]["id"] for index in picks]
+    playlist: dict[str, Any] = {
+        "id": id_,
+        "type": "playlists",
+        "attributes": {
+            "name": name,
+            "curatorName": curator,
+            "description": {"standard": f"{name}, by {curator}"},
+            "playlistType": "editorial",
+            "url": f"https://music.apple.com/us/playlist/{_slug(name)}/{id_}",
+        },
+        "relationships": {
+            "tracks": {"data": [{"id": t, "type": "songs"} for t in dict.fromkeys(tracks)]}
+        },
+    }
+    if where is not None:
+        playlist[EXTENSION] = {"storefronts": where}
+    return playlist
 
 
 def catalogs(
-    *, min_songs: int = 1, max_songs: int = 20, storefronts: Sequence[str] | None = None
+    *,
+    min_songs: int = 1,
+    max_songs: int = 20,
+    storefronts: Sequence[str] | None = None,
+    min_playlists: int = 0,
+    max_playlists: int = 2,
 ) -> st.SearchStrategy[dict[str, Any]]:
     """Catalog documents for the setting ``catalog``: ``min_songs`` to ``max_songs`` songs
     on one to four albums by one to three artists, each listed under ``albums`` and
@@ -158,12 +197,21 @@ def catalogs(
     duration, track number, release date, genres and ``url`` as Apple gives them. With
     ``storefronts`` (two-letter codes), a song or album may be available in only some of
     them (``x-apple-music-mock.storefronts``); otherwise everything is available
-    everywhere. Shrinks to one song on one album by one artist, available everywhere.
+    everywhere. ``min_playlists`` to ``max_playlists`` catalog playlists (``pl.`` + 32 hex,
+    unique names, a curator) list some of the songs, in any order, each once, under
+    ``relationships.tracks``; with ``storefronts`` a playlist too may be available in only
+    some. Shrinks to one song on one album by one artist, available everywhere, and
+    ``min_playlists`` playlists of that song.
     """
     if not isinstance(min_songs, int) or isinstance(min_songs, bool) or min_songs < 1:
         raise InvalidArgument(f"min_songs={min_songs!r} must be an integer >= 1")
     if not isinstance(max_songs, int) or isinstance(max_songs, bool) or max_songs < min_songs:
         raise InvalidArgument(f"max_songs={max_songs!r} must be an integer >= min_songs")
+    for name, value in (("min_playlists", min_playlists), ("max_playlists", max_playlists)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidArgument(f"{name}={value!r} must be an integer >= 0")
+    if max_playlists < min_playlists:
+        raise InvalidArgument(f"max_playlists={max_playlists!r} must be >= min_playlists")
     if storefronts is not None:
         if isinstance(storefronts, str) or not all(
             isinstance(code, str) and _STOREFRONT.fullmatch(code) for code in storefronts
@@ -204,4 +252,16 @@ def catalogs(
         max_size=max_songs,
         unique_by=(lambda s: s[0], lambda s: _key(s[1]), lambda s: s[2]),
     )
-    return _documents(artists, albums, songs)
+    playlists = st.lists(
+        st.tuples(
+            st.text("0123456789abcdef", min_size=32, max_size=32).map("pl.".__add__),
+            _names(4),
+            _names(2),
+            st.lists(st.integers(0, max_songs - 1), min_size=1, max_size=max_songs),
+            _where(storefronts),
+        ),
+        min_size=min_playlists,
+        max_size=max_playlists,
+        unique_by=(lambda p: p[0], lambda p: _key(p[1])),
+    )
+    return _documents(artists, albums, songs, playlists)

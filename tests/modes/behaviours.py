@@ -175,3 +175,50 @@ def test_a_catalog_client_looks_up_adds_and_checks_membership(
     [entry] = apple_music.requests(method="POST")
     assert entry.ignored == [{"type": "songs", "id": "1", "reason": "unknown"}]
     apple_music.assert_no_contract_violations()
+
+
+def test_a_migrator_checks_the_storefront_copies_a_playlist_and_syncs_it_twice(
+    call: Callable[..., Any], apple_music: AppleMusicMock
+) -> None:
+    """A playlist-transfer tool's calls, start to finish: the user's storefront, a catalog
+    playlist with its tracks, the web player's map-form search, equivalents, a library
+    playlist found by name or created, read back in order; then the same again."""
+    songs = [
+        {"id": "1441164801", "attributes": {"name": "Loopback", "artistName": "The Offline Band"}},
+        {"id": "1441164802", "attributes": {"name": "Loopback Live", "isrc": "QZAAA2600202"}},
+    ]
+    playlist = {
+        "id": "pl.0123456789abcdef0123456789abcdef",
+        "attributes": {"name": "Migrated"},
+        "relationships": {"tracks": {"data": [{"id": s["id"], "type": "songs"} for s in songs]}},
+    }
+    apple_music.configure(catalog={"songs": songs, "playlists": [playlist]})
+    headers = apple_music.headers
+    storefront = call("GET", "/v1/me/storefront", headers=headers).json()["data"][0]["id"]
+    source = call("GET", f"/v1/catalog/ru/playlists/{playlist['id']}", headers=headers).json()
+    tracks = source["data"][0]["relationships"]["tracks"]["data"]
+    assert [t["attributes"]["name"] for t in tracks] == ["Loopback", "Loopback Live"]
+    web = "&format[resources]=map&platform=web&omit[resource]=autos&fields[songs]=name"
+    search = f"/v1/catalog/{storefront}/search?term=loopback&types=songs,activities{web}"
+    found = call("GET", search, headers=headers).json()
+    assert [r["id"] for r in found["results"]["songs"]["data"]] == ["1441164801", "1441164802"]
+    same = f"/v1/catalog/{storefront}/songs?filter[equivalents]=1441164802"
+    assert [s["id"] for s in call("GET", same, headers=headers).json()["data"]] == ["1441164802"]
+    for run in range(2):
+        listed = call("GET", "/v1/me/library/playlists", headers=headers).json()["data"]
+        mine = [p["id"] for p in listed if p["attributes"]["name"] == "Migrated"]
+        if not mine:
+            body = {"attributes": {"name": "Migrated"}}
+            created = call("POST", "/v1/me/library/playlists", headers=headers, json=body)
+            mine = [created.json()["data"][0]["id"]]
+        path = f"/v1/me/library/playlists/{mine[0]}/tracks"
+        have = [
+            t["attributes"]["playParams"]["catalogId"]
+            for t in call("GET", path, headers=headers).json()["data"]
+        ]
+        missing = [{"id": t["id"], "type": "songs"} for t in tracks if t["id"] not in have]
+        assert len(missing) == (2 if run == 0 else 0)
+        if missing:
+            assert call("POST", path, headers=headers, json={"data": missing}).status_code == 204
+    apple_music.assert_playlist("Migrated", tracks=["1441164801", "1441164802"])
+    apple_music.assert_no_contract_violations()
