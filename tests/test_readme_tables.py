@@ -68,25 +68,31 @@ def test_check_mode_reports_and_writes_nothing(
 
 
 def test_a_guess_with_a_setting_takes_its_default_from_the_settings() -> None:
+    module = gen_docs()
     settings = json.loads((SCHEMAS / "config.schema.json").read_text(encoding="utf-8"))
     for guess in load_marks()["guesses"]:
+        shown = module.guess_default(guess)
         if guess["setting"] is None:
-            assert guess["default"], guess["id"]
-        else:
-            assert "default" not in guess, f"{guess['id']}: the default is the setting's"
-            wanted = json.dumps(settings["properties"][guess["setting"]].get("default"))
-            assert gen_docs().guess_default(guess) == f"`{wanted}`"
+            assert shown == guess["default"], guess["id"]
+            continue
+        value = settings["properties"][guess["setting"]].get("default")
+        full = f"`{json.dumps(value)}`"
+        assert shown.startswith(full if len(full) <= 102 else f"{len(value)} items"), shown
+        if "default" in guess:
+            assert shown.endswith(f" ({guess['default']})")
     validator = load_schemas().validator("marks.schema.json")
-    stated = {
-        "id": "x",
-        "behaviour": "b",
-        "setting": "rate_limit",
-        "evidence": "e",
-        "default": "d",
-    }
-    assert not validator.is_valid({"endpoints": [], "guesses": [stated], "answers": []})
-    del stated["default"]
-    assert validator.is_valid({"endpoints": [], "guesses": [stated], "answers": []})
+    unsettable = {"id": "x", "behaviour": "b", "setting": None, "evidence": "e"}
+    assert not validator.is_valid({"endpoints": [], "guesses": [unsettable], "answers": []})
+    settable = {**unsettable, "setting": "rate_limit"}
+    assert validator.is_valid({"endpoints": [], "guesses": [settable], "answers": []})
+
+
+def test_the_note_of_a_guess_follows_its_settings_default() -> None:
+    module = gen_docs()
+    guess = {"id": "x", "behaviour": "b", "setting": "catalog", "evidence": "e"}
+    assert module.guess_default(guess) == "`null`"
+    assert module.guess_default({**guess, "default": "no catalog"}) == "`null` (no catalog)"
+    assert module.guess_default({**guess, "setting": "web_player_parameters"}).endswith(" items")
 
 
 FIXTURES = """import pytest

@@ -199,12 +199,15 @@ def endpoints_table() -> str:
 
 
 def guess_default(guess: Mapping[str, Any]) -> str:
-    """A guess's default: its setting's default in ``config.schema.json`` (in full), or, for
-    a guess no setting changes, the one ``marks.json`` states."""
+    """A guess's default: its setting's default in ``config.schema.json`` (with the note
+    ``marks.json`` gives, if any), or, for a guess no setting changes, the one ``marks.json``
+    states."""
     if guess["setting"] is None:
         return str(guess["default"])
-    spec = _load("config.schema.json")["properties"][guess["setting"]]
-    return f"`{_json(spec.get('default'))}`"
+    value = _load("config.schema.json")["properties"][guess["setting"]].get("default")
+    shown = f"`{_json(value)}`" if len(_json(value)) <= 100 else _default(value)
+    note = guess.get("default")
+    return f"{shown} ({note})" if note else shown
 
 
 def guesses_table() -> str:
