@@ -9,7 +9,7 @@ from mockserver import mint_developer_token
 
 from .harness import Figure, Report
 from .load import LoadResult, run_load
-from .servers import RULES, Spawned, cpu_seconds, rss_mb_of
+from .servers import MANY_RULES, RULES, Spawned, cpu_seconds, rss_mb_of
 
 PATH = "/v1/me/library?ids%5Bsongs%5D=1564531202%2C1577502911"
 
@@ -30,11 +30,13 @@ def _measure(factory: str, token: str, seconds: float) -> tuple[LoadResult, floa
 
 def run(report: Report, *, seconds: float = 5.0, rounds: int = 3) -> None:
     token = mint_developer_token(lifetime=24 * 3600)
-    fake_runs, bare_runs, rules_runs = [], [], []
+    fake_runs, bare_runs, rules_runs, many_runs, pure_runs = [], [], [], [], []
     for _ in range(rounds):  # interleaved, medians reported
         bare_runs.append(_measure("bare", token, seconds))
         fake_runs.append(_measure("fake", token, seconds))
         rules_runs.append(_measure("fake_with_rules", token, seconds))
+        many_runs.append(_measure("fake_with_many_rules", token, seconds))
+        pure_runs.append(_measure("fake_pure_python", token, seconds))
 
     Run = tuple[LoadResult, float, float, float]
 
@@ -61,6 +63,27 @@ def run(report: Report, *, seconds: float = 5.0, rounds: int = 3) -> None:
             median(bare_runs, lambda r: r[0].rps),
             ">= 0.85x",
             f"non-2xx: {sum(run[0].errors for run in rules_runs)}",
+        )
+    )
+    fake_rps = median(fake_runs, lambda r: r[0].rps)
+    report.add(
+        Figure(
+            f"live: req/s with {MANY_RULES:,} installed rules that do not match",
+            median(many_runs, lambda r: r[0].rps),
+            "req/s",
+            fake_rps,
+            ">= 0.8x",
+            "baseline: the fake without rules; rules for other ids, users, types, paths, methods",
+        )
+    )
+    report.add(
+        Figure(
+            "live: default install vs --http h11 --loop asyncio",
+            fake_rps,
+            "req/s",
+            median(pure_runs, lambda r: r[0].rps),
+            ">= 2.5x",
+            "baseline: the fake on uvicorn's pure-Python stack (the old default install)",
         )
     )
     report.add(

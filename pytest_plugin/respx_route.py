@@ -12,7 +12,7 @@ import asyncio
 import contextvars
 import re
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, TypeVar, cast
 from urllib.parse import unquote
@@ -26,6 +26,7 @@ from .seal import APPLE_HOSTS
 try:
     import httpx
     import respx
+    from respx.models import SideEffectError
 except ImportError as _error:
     raise missing_extra(_error, "apple_music_respx (the respx route)") from None
 
@@ -47,6 +48,21 @@ class _Router(respx.MockRouter):
             return await super().aresolve(request)
         finally:
             _ASYNC_CALLER.reset(token)
+
+
+class _AppleRoute(respx.Route):
+    """The route of the Apple hosts: every request it matches is answered by ``serve``
+    (respx's own side-effect call inspects the callable's signature on every request)."""
+
+    def __init__(self, serve: Callable[[httpx.Request], Any], **lookups: Any) -> None:
+        super().__init__(**lookups)
+        self._serve = serve
+
+    def resolve(self, request: httpx.Request, **kwargs: Any) -> Any:
+        try:
+            return self._serve(request)
+        except Exception as error:  # recorded and re-raised as respx does for side effects
+            raise SideEffectError(self, origin=error) from error
 
 
 def _fault_error(fault: TransportFault, request: httpx.Request) -> httpx.TransportError:
@@ -136,8 +152,7 @@ class AppleMusicRespx:
         self.forward_to = forward_to.rstrip("/") if forward_to else None
         self.router = _Router(assert_all_called=False, assert_all_mocked=True)
         hosts = "|".join(re.escape(host) for host in sorted(APPLE_HOSTS))
-        self.route = self.router.route(host__regex=f"^(?:{hosts})$")
-        self.route.side_effect = self._side_effect
+        self.route = self.router.add(_AppleRoute(self._side_effect, host__regex=f"^(?:{hosts})$"))
         self.router.route().side_effect = self._elsewhere
         self._portal: _Portal | None = None
         self._lock = threading.Lock()
