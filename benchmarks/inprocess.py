@@ -173,7 +173,7 @@ def run(report: Report, *, count: int = 50_000) -> None:
     report.add(Figure("in-process: httpx ASGITransport", fake_transport, "µs", bare_transport))
 
     fake.mock.reset()
-    respx_best = _respx_per_request(headers, fake, small)
+    respx_best = _respx_per_request(headers, fake, count // 5)
     for mode in ("sync", "async"):
         report.add(
             Figure(

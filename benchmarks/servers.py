@@ -105,6 +105,13 @@ class Spawned:
     def bare(cls) -> Spawned:
         return cls([sys.executable, "-m", "benchmarks.servers"])
 
+    @classmethod
+    def bare_pure_python(cls) -> Spawned:
+        """The bare baseline on uvicorn's pure-Python stack: what that stack itself gives."""
+        return cls(
+            [sys.executable, "-m", "benchmarks.servers", "--http", "h11", "--loop", "asyncio"]
+        )
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(10)
@@ -127,6 +134,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file", type=Path, required=True)
+    parser.add_argument("--http", default="auto")
+    parser.add_argument("--loop", default="auto")
     args = parser.parse_args()
     from mockserver.server import ReadyServer, bind_socket, uvicorn_config, write_port_file
 
@@ -134,7 +143,8 @@ def main() -> None:
 
     sock = bind_socket("127.0.0.1", args.port)
     port = sock.getsockname()[1]
-    server = ReadyServer(uvicorn_config(bare_app()), lambda: write_port_file(args.port_file, port))
+    config = uvicorn_config(bare_app(), http=args.http, loop=args.loop)
+    server = ReadyServer(config, lambda: write_port_file(args.port_file, port))
     server.run(sockets=[sock])
 
 
