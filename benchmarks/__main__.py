@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import catalog, inprocess, live, peers, soak, startup, strategies, tokens
+from . import catalog, endpoints, inprocess, live, peers, soak, startup, strategies, tokens
 from .harness import Report
 
 SUITES: dict[str, Callable[..., None]] = {
     "catalog": catalog.run,
+    "endpoints": endpoints.run,
     "inprocess": inprocess.run,
     "live": live.run,
     "peers": peers.run,
@@ -27,6 +28,7 @@ SUITES: dict[str, Callable[..., None]] = {
 }
 QUICK: dict[str, dict[str, object]] = {
     "catalog": {"songs": 2_000, "count": 20},
+    "endpoints": {"count": 400},
     "inprocess": {"count": 5_000},
     "live": {"seconds": 2.0, "rounds": 1},
     "peers": {"seconds": 2.0},

@@ -9,13 +9,35 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-__all__ = ["RULES", "Spawned", "cpu_seconds", "rss_mb_of"]
+__all__ = ["MANY_RULES", "RULES", "Spawned", "cpu_seconds", "never_matching_rules", "rss_mb_of"]
 
 #: How many non-matching rules the "with rules" figures install.
 RULES = 20
+#: How many the "with many rules" figures install.
+MANY_RULES = 1_000
+
+
+def never_matching_rules(count: int, *, mixed: bool = False) -> list[dict[str, Any]]:
+    """``count`` rules that never match the benchmark's add (POST, ``ids[songs]``, user
+    ``bench-user``). Plain: each names other ids on the same method and path, for every user
+    (each is a candidate the index must rule out by id). ``mixed``: in turn other ids, another
+    user, another resource type, another path and another method, as a suite's rules are."""
+    kinds: list[Callable[[int], dict[str, Any]]] = [
+        lambda n: {"ids": [f"9{n:09d}"]},
+        lambda n: {"user_token": f"another-user-{n}"},
+        lambda n: {"types": ["music-videos"], "user_token": f"user-{n % 7}"},
+        lambda n: {"method": "GET", "path": "/v1/me/library/songs"},
+        lambda n: {"method": "DELETE", "ids": [f"8{n:09d}"]},
+    ]
+    return [
+        {"match": kinds[n % len(kinds) if mixed else 0](n), "action": {"status": 503}}
+        for n in range(count)
+    ]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -54,16 +76,14 @@ class Spawned:
         self.url = f"http://127.0.0.1:{self.port}"
 
     @classmethod
-    def fake(cls, rules: int = 0) -> Spawned:
-        """The fake's CLI; with ``rules`` installed rules that never match a benchmark
-        request (same method and path, every user, other ids: each is really tried)."""
-        command = [sys.executable, "-m", "mockserver", "serve"]
+    def fake(cls, rules: int = 0, *, mixed: bool = False, stack: Sequence[str] = ()) -> Spawned:
+        """The fake's CLI (``stack``: extra options such as ``--http h11``); with ``rules``
+        installed rules that never match a benchmark request (:func:`never_matching_rules`)."""
+        command = [sys.executable, "-m", "mockserver", "serve", *stack]
         if not rules:
             return cls(command)
         config = Path(tempfile.mkdtemp()) / "rules.json"
-        never = [
-            {"match": {"ids": [f"9{n:09d}"]}, "action": {"status": 503}} for n in range(rules)
-        ]
+        never = never_matching_rules(rules, mixed=mixed)
         config.write_text(json.dumps({"rules": never}), encoding="utf-8")
         return cls([*command, "--config", str(config)])
 
@@ -72,8 +92,25 @@ class Spawned:
         return cls.fake(rules=RULES)
 
     @classmethod
+    def fake_with_many_rules(cls) -> Spawned:
+        return cls.fake(rules=MANY_RULES, mixed=True)
+
+    @classmethod
+    def fake_pure_python(cls) -> Spawned:
+        """The fake on uvicorn's pure-Python stack: what the default install served before
+        httptools and uvloop became dependencies."""
+        return cls.fake(stack=["--http", "h11", "--loop", "asyncio"])
+
+    @classmethod
     def bare(cls) -> Spawned:
         return cls([sys.executable, "-m", "benchmarks.servers"])
+
+    @classmethod
+    def bare_pure_python(cls) -> Spawned:
+        """The bare baseline on uvicorn's pure-Python stack: what that stack itself gives."""
+        return cls(
+            [sys.executable, "-m", "benchmarks.servers", "--http", "h11", "--loop", "asyncio"]
+        )
 
     def stop(self) -> None:
         self.process.terminate()
@@ -97,6 +134,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file", type=Path, required=True)
+    parser.add_argument("--http", default="auto")
+    parser.add_argument("--loop", default="auto")
     args = parser.parse_args()
     from mockserver.server import ReadyServer, bind_socket, uvicorn_config, write_port_file
 
@@ -104,7 +143,8 @@ def main() -> None:
 
     sock = bind_socket("127.0.0.1", args.port)
     port = sock.getsockname()[1]
-    server = ReadyServer(uvicorn_config(bare_app()), lambda: write_port_file(args.port_file, port))
+    config = uvicorn_config(bare_app(), http=args.http, loop=args.loop)
+    server = ReadyServer(config, lambda: write_port_file(args.port_file, port))
     server.run(sockets=[sock])
 
 

@@ -27,10 +27,19 @@ from .rules import Rule
 from .server import LiveServer
 from .tokens import generate_private_key, mint_developer_token, public_key_pem
 
-try:
-    __version__ = _metadata.version("apple-music-mock")
-except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree that is not installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    """``__version__``, read from the installed metadata on first use (reading it costs a
+    first fixture use about 10 ms)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'mockserver' has no attribute {name!r}")
+    try:
+        version = _metadata.version("apple-music-mock")
+    except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree not installed
+        version = "0+unknown"
+    globals()["__version__"] = version
+    return version
+
 
 __all__ = [
     "RESOURCE_TYPES",

@@ -123,13 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--http",
         default="auto",
         choices=["auto", "httptools", "h11"],
-        help="HTTP parser (auto: httptools when installed)",
+        help="HTTP parser (auto: httptools, a dependency; h11: uvicorn's pure-Python one)",
     )
     serve.add_argument(
         "--loop",
         default="auto",
         choices=["auto", "uvloop", "asyncio"],
-        help="event loop (auto: uvloop when installed)",
+        help="event loop (auto: uvloop where it installs, else asyncio)",
     )
 
     token = commands.add_parser(

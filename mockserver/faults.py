@@ -3,9 +3,11 @@ that end early when the client leaves (or the server stops)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import struct
+import time
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -69,7 +71,11 @@ async def perform_fault(kind: str, reply: Reply, send: Send) -> None:
 async def client_stays(seconds: float, receive: Receive, delays: set[Any]) -> bool:
     """Wait ``seconds`` (cut short when the server stops: the scope is in ``delays``);
     False as soon as the client disconnects (the request body, which the fake does not read
-    here, is drained meanwhile)."""
+    here, is drained meanwhile). Where no event loop runs (a sync client served in place by
+    the respx route) the thread sleeps: its caller waits for the answer anyway."""
+    if asyncio._get_running_loop() is None:
+        time.sleep(seconds)
+        return True
     with anyio.move_on_after(seconds) as scope:
         delays.add(scope)
         try:

@@ -200,10 +200,17 @@ class LibraryStore:
         ]
 
     def find(self, user: str, type_: str, library_id: str, *, now: float) -> LibraryItem | None:
-        """The user's visible item of ``type_`` with ``library_id``, or None."""
-        for item in self.items(user, type_, now=now):
-            if item.library_id == library_id:
-                return item
+        """The user's visible item of ``type_`` with ``library_id``, or None (rows are
+        compared as kept: only the one found becomes a :class:`LibraryItem`)."""
+        with self._lock:
+            items = self._users.get(user)
+            rows: list[tuple[Any, ...]] = [] if items is None else list(items.values())
+            created = self._created.get(user, {}).get(library_id)
+        for row in rows:
+            if row[2] == library_id and row[0] == type_ and row[4] <= now:
+                return LibraryItem(*row)
+        if created is not None and type_ == "playlists" and created.item.visible_at <= now:
+            return created.item
         return None
 
     def put(
@@ -308,5 +315,8 @@ class LibraryStore:
             tracks = [] if created is None else list(created.tracks)
         if not tracks:
             return []
-        by_id = {item.library_id: item for item in self.items(user, now=now)}
-        return [by_id[track] for track in tracks if track in by_id]
+        with self._lock:
+            rows: list[tuple[Any, ...]] = list(self._users.get(user, {}).values())
+            rows += [created.item for created in self._created.get(user, {}).values()]
+        by_id = {row[2]: row for row in rows if row[4] <= now}
+        return [LibraryItem(*by_id[track]) for track in tracks if track in by_id]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
@@ -133,7 +132,6 @@ def typed_ids(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
 #: An ``ids[TYPE]`` piece of a plain query. It starts with the literal ``ids[`` (which the
 #: regex engine finds by a fast substring search) and then looks behind it for the start of
 #: the query or ``&``: the same pieces as ``(?:^|&)ids\[...``, found about twice as fast.
-_IDS_PIECE = re.compile(r"ids\[(?<![^&]ids\[)([^&=]*)\](?:=([^&]*))?(?=&|\Z)")
 
 
 class Query:
@@ -165,14 +163,18 @@ class Query:
             text = self.text
             if text is None:
                 self._ids = typed_ids(self.pairs)
-            else:  # a plain query: the ids pieces found in one pass of the regex engine
+            else:  # a plain query: its ``ids[TYPE]=…`` pieces, by plain string operations
                 ids: dict[str, list[str]] = {}
-                for type_, value in _IDS_PIECE.findall(text):
-                    elements = value.split(",") if value else []
-                    if type_ in ids:
-                        ids[type_] += elements
-                    else:
-                        ids[type_] = elements
+                for piece in text.split("&"):
+                    if piece.startswith("ids["):
+                        key, _, value = piece.partition("=")
+                        if len(key) > 4 and key[-1] == "]":
+                            type_ = key[4:-1]
+                            elements = value.split(",") if value else []
+                            if type_ in ids:
+                                ids[type_] += elements
+                            else:
+                                ids[type_] = elements
                 self._ids = ids
         return self._ids
 

@@ -12,9 +12,9 @@ import asyncio
 import contextvars
 import re
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote
 
 from mockserver import MockApp, TransportFault
@@ -26,6 +26,7 @@ from .seal import APPLE_HOSTS
 try:
     import httpx
     import respx
+    from respx.models import SideEffectError
 except ImportError as _error:
     raise missing_extra(_error, "apple_music_respx (the respx route)") from None
 
@@ -47,6 +48,21 @@ class _Router(respx.MockRouter):
             return await super().aresolve(request)
         finally:
             _ASYNC_CALLER.reset(token)
+
+
+class _AppleRoute(respx.Route):
+    """The route of the Apple hosts: every request it matches is answered by ``serve``
+    (respx's own side-effect call inspects the callable's signature on every request)."""
+
+    def __init__(self, serve: Callable[[httpx.Request], Any], **lookups: Any) -> None:
+        super().__init__(**lookups)
+        self._serve = serve
+
+    def resolve(self, request: httpx.Request, **kwargs: Any) -> Any:
+        try:
+            return self._serve(request)
+        except Exception as error:  # recorded and re-raised as respx does for side effects
+            raise SideEffectError(self, origin=error) from error
 
 
 def _fault_error(fault: TransportFault, request: httpx.Request) -> httpx.TransportError:
@@ -107,6 +123,17 @@ async def _asgi(app: MockApp, request: httpx.Request) -> httpx.Response:
     )
 
 
+def _complete(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to its end on this thread, which runs no event loop: the fake's
+    request path never waits on one there (a scripted delay sleeps the thread instead)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    coroutine.close()
+    raise RuntimeError("the fake's request path waited for an event loop in a sync call")
+
+
 class AppleMusicRespx:
     """A respx router that answers every request to an Apple Music API host with ``app``
     (or, with ``forward_to``, with a fake running elsewhere).
@@ -125,11 +152,9 @@ class AppleMusicRespx:
         self.forward_to = forward_to.rstrip("/") if forward_to else None
         self.router = _Router(assert_all_called=False, assert_all_mocked=True)
         hosts = "|".join(re.escape(host) for host in sorted(APPLE_HOSTS))
-        self.route = self.router.route(host__regex=f"^(?:{hosts})$")
-        self.route.side_effect = self._side_effect
+        self.route = self.router.add(_AppleRoute(self._side_effect, host__regex=f"^(?:{hosts})$"))
         self.router.route().side_effect = self._elsewhere
         self._portal: _Portal | None = None
-        self._loops: dict[int, asyncio.AbstractEventLoop] = {}
         self._lock = threading.Lock()
         self._sync_forward: httpx.HTTPTransport | None = None
         self._async_forward: httpx.AsyncHTTPTransport | None = None
@@ -145,26 +170,14 @@ class AppleMusicRespx:
     def _side_effect(self, request: httpx.Request) -> Any:
         if _ASYNC_CALLER.get():
             return self._answer(request)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # a plain sync caller: serve it right here
+        if asyncio._get_running_loop() is None:  # a plain sync caller: serve it right here
             if self.forward_to is not None:
                 return self._forward_sync(request)
-            return self._run_here(self._answer(request))
+            return _complete(self._answer(request))
         with self._lock:  # a sync client inside async code: its loop must not be blocked on
             if self._portal is None:
                 self._portal = _Portal()
         return self._portal.call(self._answer(request))
-
-    def _run_here(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run ``coroutine`` on this thread (which runs no event loop), on a loop kept for
-        this thread until the route closes."""
-        thread = threading.get_ident()
-        loop = self._loops.get(thread)
-        if loop is None:
-            with self._lock:
-                loop = self._loops[thread] = asyncio.new_event_loop()
-        return loop.run_until_complete(coroutine)
 
     async def _answer(self, request: httpx.Request) -> httpx.Response:
         if self.forward_to is not None:
@@ -210,11 +223,6 @@ class AppleMusicRespx:
         if self._portal is not None:
             self._portal.close()
             self._portal = None
-        with self._lock:
-            loops, self._loops = list(self._loops.values()), {}
-        for loop in loops:
-            if not loop.is_running():
-                loop.close()
         if self._sync_forward is not None:
             self._sync_forward.close()
             self._sync_forward = None

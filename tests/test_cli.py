@@ -95,6 +95,33 @@ def test_serve_prints_url_answers_health_and_stops_cleanly_on_sigterm(
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    "stack",
+    [
+        [],
+        ["--http", "auto", "--loop", "auto"],
+        ["--http", "h11", "--loop", "asyncio"],
+        ["--http", "httptools", "--loop", "uvloop"],
+    ],
+)
+def test_serve_on_each_http_stack(tmp_path: Path, stack: list[str]) -> None:
+    server = Served(tmp_path, *stack)
+    try:
+        headers = {"Authorization": f"Bearer {mint_developer_token()}", "Music-User-Token": "u"}
+        target = "/v1/me/library?ids[songs]=1564531202"
+        assert request(server.port, "POST", target, headers) == (202, b"")
+    finally:
+        code, _, err = server.stop(signal.SIGTERM)
+    assert code == 0
+    assert "Traceback" not in err
+
+
+def test_an_unknown_http_stack_is_a_usage_error() -> None:
+    result = run("serve", "--http", "h2")
+    assert result.returncode == 2
+    assert "--http: invalid choice: 'h2'" in result.stderr
+
+
 def test_sigint_stops_cleanly(tmp_path: Path) -> None:
     server = Served(tmp_path)
     code, _, err = server.stop(signal.SIGINT)

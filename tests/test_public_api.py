@@ -28,3 +28,11 @@ def test_importing_mockserver_does_not_import_hypothesis_or_pytest() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_version_is_read_on_first_use_and_other_names_are_missing() -> None:
+    from importlib.metadata import version
+
+    assert mockserver.__version__ == version("apple-music-mock")
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        mockserver.nothing  # noqa: B018

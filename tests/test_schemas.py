@@ -11,7 +11,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from mockserver import create_app
-from mockserver.schemas import SCHEMA_BASE, load_schemas, schema_dir
+from mockserver.schemas import SCHEMA_BASE, check_documents, load_schemas, schema_dir
 
 from support import AsgiCaller
 
@@ -125,6 +125,11 @@ def test_every_schema_file_is_loaded_and_has_its_id() -> None:
     for name, document in schemas.documents.items():
         if name != "openapi.json":
             assert document["$id"] == SCHEMA_BASE + name
+
+
+def test_every_shipped_schema_is_a_valid_json_schema() -> None:
+    """What start-up no longer checks (it cost most of a cold start): the suite does."""
+    check_documents(load_schemas())
 
 
 def test_a_broken_schema_is_refused_at_load(tmp_path: pathlib.Path) -> None:

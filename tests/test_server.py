@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mockserver import LiveServer, create_app
-from mockserver.server import bind_socket, write_port_file
+from mockserver.server import bind_socket, uvicorn_config, write_port_file
 
 pytestmark = pytest.mark.live
 
@@ -116,3 +116,28 @@ def test_shutdown_does_not_wait_for_long_scripted_delays() -> None:
     server.stop(timeout=30)
     assert time.monotonic() - started < 10
     client.close()
+
+
+@pytest.mark.parametrize(
+    ("http", "loop", "parser"),
+    [
+        ("auto", "auto", "HttpToolsProtocol"),
+        ("httptools", "uvloop", "HttpToolsProtocol"),
+        ("h11", "asyncio", "H11Protocol"),
+    ],
+)
+def test_the_default_stack_is_httptools_and_h11_asyncio_stays_selectable(
+    http: str, loop: str, parser: str
+) -> None:
+    config = uvicorn_config(create_app(), http=http, loop=loop)
+    assert isinstance(config.http, type)
+    assert config.http.__mro__[1].__name__ == parser
+    assert config.loop == loop
+
+
+def test_httptools_and_uvloop_are_installed_with_the_fake() -> None:
+    """Dependencies since issue 16 (uvloop where it has wheels): ``auto`` picks them."""
+    from importlib.metadata import version
+
+    assert version("httptools")
+    assert version("uvloop")

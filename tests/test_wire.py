@@ -49,7 +49,7 @@ _PIECES = st.sampled_from(
 
 @given(st.lists(st.one_of(_PIECES, st.text("ids[]=&,a1"), st.just("")), max_size=6))
 def test_the_ids_of_a_plain_query_are_those_of_its_pairs(pieces: list[str]) -> None:
-    # a plain query's ids come from one regex pass, the others' from the decoded pairs
+    # a plain query's ids come from string operations on its text, the others' from the pairs
     raw = "&".join(pieces).encode()
     query = Query(raw)
     assert query.text is not None

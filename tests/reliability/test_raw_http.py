@@ -398,7 +398,7 @@ def test_malformed_http_gets_a_clean_answer_or_a_close(
         request.applymarker(
             pytest.mark.xfail(
                 strict=True,
-                reason="uvicorn on h11 (the default install): a valid head followed by a "
+                reason="uvicorn on h11 (--http h11): a valid head followed by a "
                 "malformed chunked body gets a clean 400, but uvicorn then logs ERROR 'ASGI "
                 "callable returned without completing response.' (a bare Starlette app gets "
                 "a LocalProtocolError traceback)",
