@@ -305,9 +305,10 @@ class AppleMusicMock:
         __tracebackhide__ = True
         violations = self.contract_violations()
         if violations:
+            numbers = ", ".join(f"#{entry.seq}" for entry in violations)
             raise AppleMusicAssertionError(
-                f"{len(violations)} request(s) broke the Apple Music API contract:\n"
-                + "\n".join(explain(e) for e in violations)
+                f"{len(violations)} request(s) broke the Apple Music API contract: {numbers} "
+                f"below\n\n{self.report()}"
             )
 
     # --- lifecycle -------------------------------------------------------------------------

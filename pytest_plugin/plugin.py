@@ -30,6 +30,12 @@ _SEAL_KEY = pytest.StashKey[AppleHostSeal]()
 _FAILED_KEY = pytest.StashKey[bool]()
 
 
+#: The plugin's ini values, and the dests of its command-line options (filled in by
+#: pytest_addoption from its option group): setting any of them is using the plugin.
+_INI = ("apple_music_url", "apple_music_admin_token", "apple_music_strict", "apple_music_config")
+_OPTIONS: list[str] = []
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("apple-music-mock", "Apple Music API fake (apple-music-mock)")
     group.addoption(
@@ -74,12 +80,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="where --apple-music-live sends the cases (default: https://api.music.apple.com)",
     )
-    parser.addini("apple_music_url", "default for --apple-music-url", default=None)
-    parser.addini("apple_music_admin_token", "default for --apple-music-admin-token", default=None)
-    parser.addini(
-        "apple_music_strict", "default for --apple-music-strict", type="bool", default=False
-    )
-    parser.addini("apple_music_config", "default for --apple-music-config", default=None)
+    _OPTIONS[:] = [option.dest for option in group.options]
+    for name in _INI:
+        flag = "--" + name.replace("_", "-")
+        if name == "apple_music_strict":
+            parser.addini(name, f"default for {flag}", type="bool", default=False)
+        else:
+            parser.addini(name, f"default for {flag}", default=None)
 
 
 def _session(config: pytest.Config) -> AppleMusicSession:
@@ -131,28 +138,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         session.close()
 
 
-#: What a test uses when it uses the fake: its fixtures, or the marker.
-_FIXTURES = frozenset(
-    {
-        "apple_music",
-        "apple_music_app",
-        "apple_music_live_case",
-        "apple_music_respx",
-        "apple_music_server",
-        "apple_music_session",
-        "apple_music_tokens",
-        "developer_token",
-        "music_user_token",
-    }
-)
-_OPTIONS = ("apple_music_url", "apple_music_strict", "apple_music_config", "apple_music_live")
-
-
 def _configured(config: pytest.Config) -> bool:
     """The run names the plugin: one of its options on the command line or in the ini file."""
     return any(config.getoption(name) for name in _OPTIONS) or any(
-        config.getini(name)
-        for name in ("apple_music_url", "apple_music_strict", "apple_music_config")
+        config.getini(name) for name in _INI
+    )
+
+
+def _uses_the_fake(item: pytest.Item) -> bool:
+    """The test takes one of this plugin's fixtures (a project's own fixture of the same
+    name, say ``developer_token``, does not count) or the ``apple_music`` marker."""
+    if item.get_closest_marker("apple_music"):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = getattr(info, "name2fixturedefs", {})
+    return any(
+        getattr(defs[-1].func, "__module__", None) == __name__
+        for name in getattr(item, "fixturenames", ())
+        if (defs := definitions.get(name))
     )
 
 
@@ -168,10 +171,8 @@ def pytest_report_collectionfinish(
 ) -> str | None:
     if _configured(config):
         return None
-    for item in items:
-        names = getattr(item, "fixturenames", ())
-        if _FIXTURES.intersection(names) or item.get_closest_marker("apple_music"):
-            return config.stash[_SESSION_KEY].describe()
+    if any(_uses_the_fake(item) for item in items):
+        return config.stash[_SESSION_KEY].describe()
     return None
 
 
@@ -325,18 +326,19 @@ def pytest_runtest_makereport(
         return
     report: pytest.TestReport = outcome.get_result()
     session = item.config.stash[_SESSION_KEY]
+    strict_failure = False
     if report.passed and session.strict and not handle.expects_violations:
         violations = handle.contract_violations()
         if violations:
-            from .report import explain
-
             report.outcome = "failed"
-            lines = [
-                f"--apple-music-strict: the client sent {len(violations)} request(s) the real Apple Music API would refuse:"
-            ]
-            lines += [explain(entry) for entry in violations]
-            lines.append("(call apple_music.expect_contract_violations() if the test means to)")
-            report.longrepr = "\n".join(lines)
+            numbers = ", ".join(f"#{entry.seq}" for entry in violations)
+            report.longrepr = (
+                f"--apple-music-strict: the client sent {len(violations)} request(s) the real "
+                f"Apple Music API would refuse: {numbers} below (call "
+                "apple_music.expect_contract_violations() if the test means to)\n\n"
+                + handle.report()
+            )
+            strict_failure = True
     item.stash[_FAILED_KEY] = report.failed
     if not report.failed:
         return
@@ -344,7 +346,9 @@ def pytest_runtest_makereport(
 
     # An assert_* helper's failure that already carries the report: it is not repeated.
     error = call.excinfo.value if call.excinfo is not None else None
-    reported = isinstance(error, AppleMusicAssertionError) and REPORT_HEAD in str(error)
+    reported = strict_failure or (
+        isinstance(error, AppleMusicAssertionError) and REPORT_HEAD in str(error)
+    )
     lines = [] if reported else [handle.report()]
     seal = item.stash.get(_SEAL_KEY, None)
     if seal is not None and seal.attempts:

@@ -94,20 +94,33 @@ def _expected(entry: JournalEntry) -> str:
     return "a request the real API accepts"
 
 
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable (a line break, a control
+    character) escaped as Python writes it, so a request cannot forge report lines."""
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
 def decoded(query: str) -> str:
     """A query as a reader wants it: each key and value percent-decoded (``+`` is a space,
-    as the fake reads it), ``&`` and ``=`` left where the client put them."""
-    return "&".join(
-        "=".join(unquote(part.replace("+", " ")) for part in pair.split("=", 1))
-        for pair in query.split("&")
+    as the fake reads it), ``&`` and ``=`` left where the client put them, and what does
+    not print (``%0A``, control characters) escaped: ``\\n``, ``\\x00``."""
+    return printable(
+        "&".join(
+            "=".join(unquote(part.replace("+", " ")) for part in pair.split("=", 1))
+            for pair in query.split("&")
+        )
     )
 
 
 def explain(entry: JournalEntry) -> str:
     """One journal entry, near-miss style: what arrived (the query decoded; the raw target
     on the next line when it differs), what the fake answered, and why."""
-    raw = entry.path + (f"?{entry.query}" if entry.query else "")
-    target = entry.path + (f"?{decoded(entry.query)}" if entry.query else "")
+    path = printable(entry.path)
+    raw = path + (f"?{printable(entry.query)}" if entry.query else "")
+    target = path + (f"?{decoded(entry.query)}" if entry.query else "")
     line = f"#{entry.seq} {entry.method} {target} -> {entry.status}"
     if entry.code:
         line += f" {entry.code}"
@@ -121,7 +134,7 @@ def explain(entry: JournalEntry) -> str:
         line += f"\n    raw: {raw}"
     if is_violation(entry):
         where = f" on {entry.parameter!r}" if entry.parameter else ""
-        why = entry.detail or entry.reason or ""
+        why = printable(entry.detail or entry.reason or "")
         line += f"\n    broke the contract{where}: {why}".rstrip(": ")
         line += f"\n    expected: {_expected(entry)}"
     elif entry.added or entry.ignored or entry.dropped:

@@ -239,7 +239,14 @@ def test_the_report_appears_once_per_failing_test_with_decoded_queries(
         ]
     )
     # A query sent as it reads has no raw line.
-    assert out.count("raw: ") == 3  # the first test's, and the third's twice (helper + section)
+    assert out.count("raw: ") == 2  # the first test's and the third's, once each
+    assert out.count("broke the contract on 'ids[artists]'") == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*1 request(s) broke the Apple Music API contract: #* below",
+            "*apple-music-mock received*",
+        ]
+    )
     assert "raw: /v1/me/library?ids[songs]=1564531202\n" not in out
 
 
@@ -259,6 +266,53 @@ def test_the_header_line_appears_only_when_the_run_uses_the_plugin(
     used.assert_outcomes(passed=2)
     used.stdout.fnmatch_lines(["collected 2 items", "apple-music-mock: in-process fake*"])
     assert used.stdout.str().count("apple-music-mock: in-process fake") == 1
+
+
+def test_a_fixture_of_the_same_name_is_not_the_plugin_in_use(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        "import pytest\n\n@pytest.fixture\ndef developer_token():\n    return 'own'\n\n"
+        "@pytest.fixture\ndef music_user_token(developer_token):\n    return 'own-user'\n"
+    )
+    pytester.makepyfile(
+        test_own="def test_own(developer_token, music_user_token):\n"
+        "    assert (developer_token, music_user_token) == ('own', 'own-user')\n"
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "apple-music-mock:" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--apple-music-admin-token", "some-admin-token"],
+        ["--apple-music-live-url", "http://127.0.0.1:9"],
+        ["--apple-music-live"],
+        ["-o", "apple_music_admin_token=some-admin-token"],
+        ["-o", "apple_music_strict=true"],
+    ],
+    ids=["admin-token", "live-url", "live", "ini-admin-token", "ini-strict"],
+)
+def test_every_option_and_ini_value_of_the_plugin_shows_the_header(
+    pytester: pytest.Pytester, args: list[str]
+) -> None:
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    assert "apple-music-mock: in-process fake" in result.stdout.str() + result.stderr.str()
+
+
+def test_under_xdist_the_header_needs_an_option(pytester: pytest.Pytester) -> None:
+    """The xdist controller collects nothing, so it cannot see a test use the fake: only a
+    configured run shows the line (README, "The pytest plugin")."""
+    pytester.makepyfile(test_uses="def test_uses(apple_music):\n    pass\n")
+    unconfigured = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:benchmark", "-n", "2")
+    unconfigured.assert_outcomes(passed=1)
+    assert "apple-music-mock:" not in unconfigured.stdout.str()
+    configured = pytester.runpytest(
+        "-p", "no:cacheprovider", "-p", "no:benchmark", "-n", "2", "--apple-music-strict"
+    )
+    configured.assert_outcomes(passed=1)
+    configured.stdout.fnmatch_lines(["apple-music-mock: in-process fake*"])
 
 
 def test_strict_mode_fails_a_passing_test_that_broke_the_contract(
@@ -285,11 +339,14 @@ def test_strict_mode_fails_a_passing_test_that_broke_the_contract(
     result.stdout.fnmatch_lines(
         [
             escape(
-                "*--apple-music-strict: the client sent 1 request(s) the real Apple Music API would refuse:*"
+                "*--apple-music-strict: the client sent 1 request(s) the real Apple Music API would refuse: #1 below*"
             ),
             escape("*POST /v1/me/library/?ids[songs]=1 -> 400 40000*"),
         ]
     )
+    out = result.stdout.str()
+    assert out.count("POST /v1/me/library/?ids[songs]=1 -> 400 40000") == 1, out  # once
+    assert "- apple-music-mock -" not in out
     pytester.makeini("[pytest]\napple_music_strict = true\n")
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2, failed=1)
 

@@ -4,12 +4,18 @@ data and the docstrings."""
 from __future__ import annotations
 
 import importlib.util
+import json
+import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from mockserver.marks import load_marks
+from mockserver.schemas import load_schemas
+
 ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "schemas"
 
 
 def gen_docs() -> ModuleType:
@@ -59,3 +65,61 @@ def test_check_mode_reports_and_writes_nothing(
     assert module.main([]) == 0
     assert stale.read_text(encoding="utf-8") == text
     assert module.main(["--check"]) == 0
+
+
+def test_a_guess_with_a_setting_takes_its_default_from_the_settings() -> None:
+    module = gen_docs()
+    settings = json.loads((SCHEMAS / "config.schema.json").read_text(encoding="utf-8"))
+    for guess in load_marks()["guesses"]:
+        shown = module.guess_default(guess)
+        if guess["setting"] is None:
+            assert shown == guess["default"], guess["id"]
+            continue
+        value = settings["properties"][guess["setting"]].get("default")
+        full = f"`{json.dumps(value)}`"
+        assert shown.startswith(full if len(full) <= 102 else f"{len(value)} items"), shown
+        if "default" in guess:
+            assert shown.endswith(f" ({guess['default']})")
+    validator = load_schemas().validator("marks.schema.json")
+    unsettable = {"id": "x", "behaviour": "b", "setting": None, "evidence": "e"}
+    assert not validator.is_valid({"endpoints": [], "guesses": [unsettable], "answers": []})
+    settable = {**unsettable, "setting": "rate_limit"}
+    assert validator.is_valid({"endpoints": [], "guesses": [settable], "answers": []})
+
+
+def test_the_note_of_a_guess_follows_its_settings_default() -> None:
+    module = gen_docs()
+    guess = {"id": "x", "behaviour": "b", "setting": "catalog", "evidence": "e"}
+    assert module.guess_default(guess) == "`null`"
+    assert module.guess_default({**guess, "default": "no catalog"}) == "`null` (no catalog)"
+    assert module.guess_default({**guess, "setting": "web_player_parameters"}).endswith(" items")
+
+
+FIXTURES = """import pytest
+
+@pytest.fixture(scope="session")
+async def served():
+    \"\"\"A ``served`` app.\"\"\"
+
+@pytest.fixture
+def plain():
+    \"\"\"Plain.\"\"\"
+
+async def helper():
+    \"\"\"Not a fixture.\"\"\"
+"""
+
+
+def test_async_fixtures_are_listed_and_other_functions_are_not(tmp_path: Path) -> None:
+    source = tmp_path / "plugin.py"
+    source.write_text(FIXTURES, encoding="utf-8")
+    rows = gen_docs().fixtures_table(source).splitlines()[2:]
+    assert rows == ["| `served` | session | A `served` app. |", "| `plain` | function | Plain. |"]
+
+
+def test_making_the_strategies_table_twice_leaves_sys_path_alone() -> None:
+    module = gen_docs()
+    first = module.strategies_table()
+    before = list(sys.path)
+    assert module.strategies_table() == first
+    assert sys.path == before

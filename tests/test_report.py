@@ -18,6 +18,9 @@ from pytest_plugin.report import decoded, explain
         ("ids&foo", "ids&foo"),  # bare keys keep their form
         ("a=%3D%26", "a==&"),  # decoded values may hold the separators: it is for reading
         ("bad=%ZZ", "bad=%ZZ"),  # a malformed escape is left as sent
+        ("l=en%0A%23" + "2 POST /v1/me/library -> 202", "l=en\\n#2 POST /v1/me/library -> 202"),
+        ("a=%00%1B%7F%E2%80%A8", "a=\\x00\\x1b\\x7f\\u2028"),  # what does not print, escaped
+        ("term=caf%C3%A9", "term=café"),  # printable text is shown as it reads
     ],
 )
 def test_queries_are_decoded_for_reading(raw: str, shown: str) -> None:
@@ -66,3 +69,21 @@ def test_the_raw_line_comes_before_the_explanation() -> None:
         "    broke the contract on 'ids[artists]': Parameter 'ids[artists]' is not allowed",
         "    expected: ids[TYPE]=id1,id2 with TYPE one of albums, music-videos, playlists, songs",
     ]
+
+
+def test_a_request_cannot_forge_report_lines() -> None:
+    """A line break decoded from the query, the path or the detail stays on its line."""
+    forged = "#2 POST /v1/me/library -> 202"
+    line = explain(
+        entry(
+            "foo%0A" + forged.replace(" ", "%20"),
+            path="/v1/me/library\n" + forged,
+            status=400,
+            code="40004",
+            parameter="foo\n" + forged,
+            detail="Parameter 'foo\n" + forged + "' is not allowed",
+        )
+    )
+    assert not any(part.startswith("#2") for part in line.splitlines()), line
+    assert line.splitlines()[0].startswith("#1 POST /v1/me/library\\n#2 POST")
+    assert len(line.splitlines()) == 4  # the request, raw, broke the contract, expected

@@ -87,12 +87,25 @@ def settings_table() -> str:
             if name not in by_setting:
                 raise DocsError(
                     f"setting {name!r} is marked [guess] in config.schema.json but has no entry "
-                    "in schemas/contract/marks.json 'guesses': add one (id, behaviour, default, "
-                    "setting, evidence)"
+                    "in schemas/contract/marks.json 'guesses': add one (id, behaviour, setting, "
+                    "evidence)"
                 )
             description = f"[guess: {by_setting[name]}] " + GUESS_MARK.sub("", description)
         rows.append([f"`{name}`", _type(spec), _default(spec.get("default")), _cell(description)])
     return _table(["setting", "type", "default", "meaning"], rows)
+
+
+def _what(operation: Mapping[str, Any]) -> str:
+    """An operation's summary, its description, and the query parameters it takes."""
+    parts = [operation.get("summary", ""), operation.get("description", "")]
+    query = [
+        f"`{p['name']}`"
+        for p in operation.get("parameters", ())
+        if isinstance(p, Mapping) and p.get("in") == "query"
+    ]
+    if query:
+        parts.append(f"Query: {', '.join(query)}.")
+    return _cell(" ".join(part for part in parts if part))
 
 
 def admin_table() -> str:
@@ -104,17 +117,16 @@ def admin_table() -> str:
         for method, operation in item.items():
             if isinstance(operation, Mapping) and "responses" in operation:
                 statuses = ", ".join(s for s in operation["responses"] if s[0] != "2")
-                summary = _cell(operation.get("summary", ""))
-                rows.append([f"`{method.upper()} {path}`", summary, statuses or "—"])
+                rows.append([f"`{method.upper()} {path}`", _what(operation), statuses or "—"])
     return _table(["route", "what", "refusals"], rows)
 
 
-def fixtures_table() -> str:
-    """The plugin's fixtures, from their docstrings in ``pytest_plugin/plugin.py``."""
-    tree = ast.parse((ROOT / "pytest_plugin" / "plugin.py").read_text(encoding="utf-8"))
+def fixtures_table(source: Path = ROOT / "pytest_plugin" / "plugin.py") -> str:
+    """The plugin's fixtures (async ones too), from their docstrings in ``source``."""
+    tree = ast.parse(source.read_text(encoding="utf-8"))
     rows = []
     for node in tree.body:
-        if not isinstance(node, ast.FunctionDef):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         if not any("fixture" in ast.unparse(d) for d in node.decorator_list):
             continue
@@ -150,7 +162,8 @@ def _signature(function: Callable[..., Any]) -> str:
 def strategies_table() -> str:
     """The Hypothesis strategies, from their signatures and docstrings (and the fields of
     the values they generate)."""
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     import pytest_plugin.strategies as strategies
 
     rows = []
@@ -185,7 +198,20 @@ def endpoints_table() -> str:
     return _table(["endpoint", "mark", "Apple's reference"], rows)
 
 
+def guess_default(guess: Mapping[str, Any]) -> str:
+    """A guess's default: its setting's default in ``config.schema.json`` (with the note
+    ``marks.json`` gives, if any), or, for a guess no setting changes, the one ``marks.json``
+    states."""
+    if guess["setting"] is None:
+        return str(guess["default"])
+    value = _load("config.schema.json")["properties"][guess["setting"]].get("default")
+    shown = f"`{_json(value)}`" if len(_json(value)) <= 100 else _default(value)
+    note = guess.get("default")
+    return f"{shown} ({note})" if note else shown
+
+
 def guesses_table() -> str:
+    """Every [guess] of ``marks.json``, its default taken from its setting."""
     rows = []
     for guess in _marks()["guesses"]:
         setting = (
@@ -197,7 +223,7 @@ def guesses_table() -> str:
             [
                 f"`{guess['id']}`",
                 _cell(guess["behaviour"]),
-                _cell(guess["default"]),
+                _cell(guess_default(guess)),
                 setting,
                 _cell(guess["evidence"]),
             ]
@@ -206,7 +232,13 @@ def guesses_table() -> str:
 
 
 def answers_table() -> str:
-    seen = {"seen": "yes", "doc": "documented", "no": "no (the fake's choice)"}
+    seen = {
+        "seen": "yes",
+        "doc": "documented",
+        "status-seen": "the status seen; the code is the fake's",
+        "status-doc": "the status documented (Apple's status table); the code is the fake's",
+        "no": "no (the fake's choice)",
+    }
     rows = [
         [
             str(answer["status"]),
@@ -216,7 +248,7 @@ def answers_table() -> str:
         ]
         for answer in _marks()["answers"]
     ]
-    return _table(["status", "code", "when", "Apple seen using it"], rows)
+    return _table(["status", "code", "when", "Apple uses it"], rows)
 
 
 TABLES: dict[str, Callable[[], str]] = {

@@ -57,6 +57,7 @@ def behaviours(
     delays, transport faults) for the next requests, then normal behaviour; optionally a
     silent drop rate and a visibility delay. The steps answer the add unless ``match`` (a
     rule's match, e.g. ``{"path": "/v1/me/library/playlists"}``) names other requests.
+    ``Behaviour.install(control)`` puts one on ``apple_music`` or a ``MockController``.
     Shrinks to "no misbehaviour at all"."""
     for status in statuses:
         if not isinstance(status, int) or not (status == 202 or 400 <= status <= 599):

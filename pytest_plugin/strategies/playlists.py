@@ -111,8 +111,11 @@ def _invalid(draw: st.DrawFn, kind: Kind) -> LibraryPlaylistRequest:
 def library_playlist_requests(
     *, kind: Kind | None = None, valid: bool | None = None
 ) -> st.SearchStrategy[LibraryPlaylistRequest]:
-    """Create and add-tracks bodies (``kind`` to fix one), valid (``valid=True``), broken in one
-    known place (``valid=False``), or both. Shrinks to a create with a one-character name."""
+    """Bodies of Create a New Library Playlist (``kind="create"``) and Add Tracks
+    (``kind="add-tracks"``; ``kind=None`` draws both), valid (``valid=True``: 201 / 204),
+    broken in one known place (``valid=False``: 400 whose ``source.pointer`` is ``pointer``),
+    or both. ``.content`` is the bytes to send, ``.tracks`` the tracks a valid body adds.
+    Shrinks to a create with a one-character name."""
     if kind not in (None, "create", "add-tracks"):
         raise InvalidArgument(f"kind={kind!r} must be 'create', 'add-tracks' or None")
     kinds: list[Kind] = [kind] if kind is not None else ["create", "add-tracks"]

@@ -138,7 +138,9 @@ def invalid_library_add_queries(
     """Queries that break one rule of ``schemas/query.schema.json`` (or the target-length
     limit), each with the status, code and parameter the fake answers. Rules: unknown type,
     unknown parameter, empty list, empty element, bare ``ids``, no ids at all, oversized
-    target. Valid parts may surround the broken one; shrinks to the bare broken parameter."""
+    target. Valid parts may surround the broken one; shrinks to the bare broken parameter.
+    The predicted error is the first of the answer's errors (with ``errors_per_answer =
+    "all"`` an answer may carry more)."""
     if not isinstance(max_target_length, int) or max_target_length < 32:
         raise InvalidArgument(f"max_target_length={max_target_length!r} must be an integer >= 32")
     valid = library_add_queries(id_groups(max_size=3), encodings=("raw", "encoded_keys"))
