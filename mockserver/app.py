@@ -4,6 +4,7 @@ document."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -34,8 +35,13 @@ class MockApp(Starlette):
     :class:`MockController`."""
 
     mock: MockController
-    openapi: bytes
-    """The OpenAPI document served at ``/openapi.json``."""
+
+    @functools.cached_property
+    def openapi(self) -> bytes:
+        """The OpenAPI document served at ``/openapi.json`` (built on first use: a first
+        fixture use does not pay for it)."""
+        return _openapi_document()
+
     access_log = False
     """Log every request at INFO on ``apple_music_mock.access``, credentials redacted."""
 
@@ -83,6 +89,11 @@ def _is_apple(path: str) -> bool:
     return not path.startswith("/_mock/") and path != "/openapi.json"
 
 
+@functools.cache
+def _openapi_document() -> bytes:
+    return json.dumps(load_schemas().bundled_openapi()).encode()
+
+
 async def _openapi(request: Request) -> Response:
     return Response(request.app.openapi, media_type="application/json")
 
@@ -126,5 +137,4 @@ def create_app(
     )
     app.router.redirect_slashes = False
     app.mock = app.state.mock = MockController(settings, clock=clock)
-    app.openapi = json.dumps(load_schemas().bundled_openapi()).encode()
     return app

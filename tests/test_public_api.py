@@ -36,3 +36,22 @@ def test_the_version_is_read_on_first_use_and_other_names_are_missing() -> None:
     assert mockserver.__version__ == version("apple-music-mock")
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         mockserver.nothing  # noqa: B018
+
+
+def test_an_in_process_fixture_does_not_import_the_server() -> None:
+    """The first ``apple_music`` use builds an in-process fake: uvicorn (about 50 ms of a
+    cold start) is imported only when a server starts, and ``LiveServer`` still imports."""
+    code = (
+        "import sys\n"
+        "from pytest_plugin.session import AppleMusicSession\n"
+        "session = AppleMusicSession()\n"
+        "session.handle()\n"
+        "print('uvicorn' in sys.modules)\n"
+        "from mockserver import LiveServer\n"
+        "print('uvicorn' in sys.modules, LiveServer.__module__)\n"
+        "session.close()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.split("\n")[:2] == ["False", "True mockserver.server"]
