@@ -122,6 +122,18 @@ def test_track_pages_link_the_next_one_keeping_a_custom_limit() -> None:
     assert track_page("/t", items, 0, 2) == {"data": items[:2], "next": "/t?offset=2&limit=2"}
     assert track_page("/t", items, 4, 2) == {"data": items[4:]}
     assert "next" not in track_page("/t", items, 0, TRACK_PAGE)
+    assert track_page("/t", items, 0, 2, "en-GB")["next"] == "/t?offset=2&limit=2&l=en-GB"
+
+
+def test_next_track_pages_keep_the_language(call: AsgiCaller) -> None:
+    """``next`` carries ``l``, as search's does: the next page in the same language."""
+    base = "/v1/catalog/us/playlists/pl.big"
+    page = ok(call, f"{base}/tracks?l=es-MX&limit=200")
+    assert page["next"] == f"{base}/tracks?offset=200&limit=200&l=es-MX"
+    assert ids(ok(call, page["next"])["data"]) == [s["id"] for s in SONGS[200:]] + ["70"]
+    for target in (f"{base}?l=es-MX", "/v1/catalog/us/playlists?ids=pl.big&l=es-MX"):
+        [resource] = ok(call, target)["data"]
+        assert resource["relationships"]["tracks"]["next"] == f"{base}/tracks?offset=100&l=es-MX"
 
 
 def test_the_tracks_relationship_read_by_name_pages_through_every_track(
@@ -149,12 +161,17 @@ def test_tracks_of_what_the_storefront_lacks_or_a_bad_page_are_refused(
         ("/v1/catalog/us/playlists/pl.none/tracks", 404, "40400", None),
         ("/v1/catalog/us/albums/50/tracks", 404, "40400", None),  # gb only
         ("/v1/catalog/us/playlists/pl.big/tracks?limit=0", 400, "40005", "limit"),
+        ("/v1/catalog/us/playlists/pl.big/tracks?offset=10000000000", 400, "40005", "offset"),
         ("/v1/catalog/us/playlists/pl.big/tracks?include=library", 400, "40004", "include"),
         ("/v1/catalog/xx/playlists/pl.big/tracks", 400, "40005", "storefront"),
     ]:
         reply = call(target, method="GET")
         assert_error(reply, errors_validator, status, code, parameter)
     assert call("/v1/catalog/us/songs/1/tracks", method="GET").status == 404  # no such route
+    huge = call("/v1/catalog/us/playlists/pl.big/tracks?offset=10000000000", method="GET")
+    assert huge.json()["errors"][0]["detail"] == (
+        "Value of 'offset' must be an integer from 0 to 999999999"
+    )
 
 
 # --- equivalents -----------------------------------------------------------------------------
