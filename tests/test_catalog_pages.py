@@ -286,6 +286,21 @@ def test_which_web_player_parameters_are_taken_is_a_setting(
 
 
 def test_a_web_player_parameter_cannot_shadow_a_real_one() -> None:
-    for name in ("ids", "term", "limit", "filter[isrc]", "l"):
-        with pytest.raises(ConfigError, match="web_player_parameters"):
+    for name in ("ids", "term", "limit", "filter[isrc]", "l", "format[*]", "format[resources]"):
+        with pytest.raises(ConfigError, match="web_player_parameters") as raised:
             create_app(web_player_parameters=[name])
+        assert str(raised.value).endswith(
+            f"{name!r} is a parameter the fake reads; it cannot be ignored"
+        )
+
+
+def test_a_prefix_never_drops_a_parameter_the_endpoint_reads(dev_token: str) -> None:
+    """``format[*]`` tolerated (tolerated_parameters allows it) takes ``format[views]`` but
+    search still reads ``format[resources]``, and ``filter[*]`` leaves ``filter[isrc]``."""
+    app = create_app(catalog=CATALOG, tolerated_parameters=["format[*]", "filter[*]"])
+    call = AsgiCaller(app, {"Authorization": f"Bearer {dev_token}"})
+    target = "/v1/catalog/us/search?term=hello&types=songs&format[resources]=map&format[views]=x"
+    mapped = ok(call, target)
+    assert set(mapped["resources"]["songs"]) == {"901", "902", "903"}  # the map form
+    isrc = ok(call, "/v1/catalog/us/songs?filter[isrc]=GBAAA2600900&filter[other]=1")
+    assert ids(isrc["data"]) == ["901"]
