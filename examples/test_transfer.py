@@ -278,7 +278,8 @@ def test_a_create_refused_every_time_stops_the_run(
 
 #: Where a behaviour's answers go: the token check, the source playlist and its track pages,
 #: the playlist lookups and create, the append, the ISRC lookup, the search. ``{source}`` is
-#: the source playlist's path, ``{created}`` the created library playlist's id.
+#: the source playlist's path, ``{created}`` the created library playlist's id. (The source's
+#: track pages come only after 100 tracks: test_every_page_of_a_long_source_is_read_through_faults.)
 TARGETS = [
     {"method": "GET", "path": "/v1/me/storefront"},
     {"method": "GET", "path": "{source}"},
