@@ -109,12 +109,13 @@ def library_items(
     """The user's visible items (of ``type_``) in the order added: those the library holds,
     then the tracks of the playlists added from the catalog it does not hold itself (each
     once, added when its playlist was)."""
-    items = pipeline.library.items(user, type_, now=now)
     if type_ not in (None, "songs", "music-videos"):
-        return items
+        return pipeline.library.items(user, type_, now=now)
+    every = pipeline.library.items(user, now=now)  # one read of the library
+    items = [item for item in every if type_ is None or item.type == type_]
     held = {item.library_id for item in items}
-    for playlist in pipeline.library.items(user, "playlists", now=now):
-        if not playlist.catalog_id:
+    for playlist in every:
+        if playlist.type != "playlists" or not playlist.catalog_id:
             continue
         for track in playlist_tracks(pipeline, user, playlist, now):
             if (type_ is None or track.type == type_) and track.library_id not in held:
