@@ -64,7 +64,12 @@ class Report:
 
 
 class Failed(Exception):
-    """A request Apple refused, or one that kept failing until the retries ran out."""
+    """A request Apple refused, or one that kept failing until the retries ran out (then
+    ``retry_after`` is the last answer's ``Retry-After``, if it had one)."""
+
+    def __init__(self, why: str, retry_after: str | None = None) -> None:
+        super().__init__(why)
+        self.retry_after = retry_after
 
 
 def read_rows(path: str | Path) -> list[Row]:
@@ -205,12 +210,18 @@ class Importer:
                     raise Failed(why)  # a refusal: asking again would not change it
             except (httpx.TransportError, ValueError) as error:  # ValueError: a broken body
                 why = f"{type(error).__name__}: {error}"
-            if attempt < attempts:  # Retry-After when given, else exponential
-                delay = self.backoff * 2 ** (attempt - 1)
-                if retry_after and retry_after.strip().isdigit():
-                    delay = float(retry_after)
-                self.sleep(min(delay, self.max_delay))
-        raise Failed(f"{why} (gave up after {attempts} attempts)" if attempts > 1 else why)
+            if attempt < attempts:
+                self.pause(attempt, retry_after)
+        why = f"{why} (gave up after {attempts} attempts)" if attempts > 1 else why
+        raise Failed(why, retry_after)
+
+    def pause(self, attempt: int, retry_after: str | None = None) -> None:
+        """Wait before attempt ``attempt + 1``: ``Retry-After`` when given, else exponential;
+        capped at ``max_delay``."""
+        delay = self.backoff * 2 ** (attempt - 1)
+        if retry_after and retry_after.strip().isdigit():
+            delay = float(retry_after)
+        self.sleep(min(delay, self.max_delay))
 
 
 def _describe(answer: httpx.Response) -> str:

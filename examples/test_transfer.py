@@ -12,7 +12,9 @@ adds nothing and the playlist holds each match once, in the source's order.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -155,14 +157,136 @@ def test_a_lost_append_answer_is_not_sent_again_blindly(
     assert [e.status for e in apple_music.requests(method="POST", path=path)][-1] == 204
 
 
+class LosesAnswers(httpx.BaseTransport):
+    """Sends every request on to the fake (through ``httpx.HTTPTransport``, which
+    ``apple_music_respx`` answers in process), then loses the answer of the first ``lose``
+    successful requests whose method and path match ``where`` (a regular expression on
+    "METHOD path"): the fake applied them, the client sees a broken connection. ``created``
+    is told each library playlist's id as the fake answers its create."""
+
+    def __init__(
+        self, where: str, lose: int = 1, created: Callable[[str], None] | None = None
+    ) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.where, self.lose, self.lost, self.created = re.compile(where), lose, 0, created
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.inner.handle_request(request)
+        call = f"{request.method} {request.url.path}"
+        if answer.status_code == 201 and call == "POST /v1/me/library/playlists":
+            answer.read()
+            if self.created is not None:
+                self.created(answer.json()["data"][0]["id"])
+        if answer.is_success and self.lost < self.lose and self.where.fullmatch(call):
+            self.lost += 1
+            answer.read()
+            answer.close()
+            raise httpx.ReadError("the answer was lost after the fake applied it", request=request)
+        return answer
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+CREATE = "POST /v1/me/library/playlists"
+APPEND = "POST /v1/me/library/playlists/[^/]+/tracks"
+
+
+@pytest.mark.parametrize("where", [CREATE, APPEND])
+def test_an_answer_lost_after_the_change_was_made_is_not_sent_again(
+    apple_music: AppleMusicMock, base_url: str, where: str
+) -> None:
+    """The create (or the append) reaches the fake and is made; its answer never arrives.
+    The transfer looks again and finds the playlist (the tracks) instead of sending it again:
+    one playlist, each track once."""
+    apple_music.configure(catalog=read_catalog("demo"))
+    transport = LosesAnswers(where, lose=2)
+    with httpx.Client(transport=transport) as http:
+        first = transfer(http, apple_music, base_url).run(DEMO, source_storefront="jp")
+        second = transfer(http, apple_music, base_url).run(DEMO, source_storefront="jp")
+    assert transport.lost == 1  # one change made; nothing else to lose
+    assert (first.error, first.read_back, second.read_back) == ("", DEMO_US, DEMO_US)
+    assert (first.created, second.added) == (where == APPEND, 0)
+    assert first.added == (0 if where == APPEND else len(DEMO_US))
+    assert first.playlist_id == second.playlist_id
+    apple_music.assert_playlist("Offline Essentials", tracks=DEMO_US)
+    names = [p["name"] for p in apple_music.get_library(apple_music.user_token)["playlists"]]
+    assert names == ["Offline Essentials"]
+    creates = apple_music.requests(method="POST", path="/v1/me/library/playlists")
+    assert len(creates) == 1
+    assert len(apple_music.requests(method="POST")) == 2  # one create, one append
+
+
+def test_every_page_of_a_long_source_is_read_through_faults(
+    apple_music: AppleMusicMock, base_url: str, http: httpx.Client
+) -> None:
+    """105 tracks: the playlist carries the first 100, ``next`` the rest; a refused and a
+    broken page are read again."""
+    songs = [song(str(n), f"Song {n}", f"USAAA26{n:05d}", ["us"]) for n in range(1, 106)]
+    tracks = {"data": [{"id": s["id"], "type": "songs"} for s in songs]}
+    playlist = {"id": "pl.1", "attributes": {"name": "Long"}, "relationships": {"tracks": tracks}}
+    apple_music.configure(catalog={"songs": songs, "playlists": [playlist]})
+    path = "/v1/catalog/us/playlists/pl.1/tracks"
+    apple_music.add_rule(
+        match={"method": "GET", "path": path},
+        sequence=[{"status": 503}, {"fault": "connection_reset"}],
+    )
+    report = transfer(http, apple_music, base_url).run("pl.1")
+    assert report.read_back == [s["id"] for s in songs]
+    assert [e.status for e in apple_music.requests(path=path)][-1] == 200
+
+
+def test_a_refused_create_is_tried_again_after_a_growing_pause(
+    apple_music: AppleMusicMock, base_url: str, http: httpx.Client
+) -> None:
+    """429 with ``Retry-After`` is honoured (capped at ``max_delay``); without one the pause
+    doubles; no playlist is created twice."""
+    apple_music.configure(catalog=read_catalog("demo"))
+    apple_music.add_rule(
+        match={"method": "POST", "path": "/v1/me/library/playlists"},
+        sequence=[
+            {"status": 503},
+            {"status": 503},
+            {"status": 429, "headers": {"Retry-After": "3"}},
+        ],
+    )
+    pauses: list[float] = []
+    client = transfer(
+        http, apple_music, base_url, backoff=0.25, max_delay=2.0, sleep=pauses.append
+    )
+    report = client.run(DEMO)
+    assert (report.error, report.created, report.read_back) == ("", True, DEMO_US)
+    assert pauses == [0.25, 0.5, 2.0]
+    assert len(apple_music.requests(method="POST", path="/v1/me/library/playlists")) == 4
+
+
+def test_a_create_refused_every_time_stops_the_run(
+    apple_music: AppleMusicMock, base_url: str, http: httpx.Client
+) -> None:
+    apple_music.configure(catalog=read_catalog("demo"))
+    apple_music.add_rule(
+        match={"method": "POST", "path": "/v1/me/library/playlists"}, action={"status": 503}
+    )
+    pauses: list[float] = []
+    report = transfer(http, apple_music, base_url, sleep=pauses.append, backoff=0.1).run(DEMO)
+    assert report.error == "create playlist: HTTP 503 50300"
+    assert pauses == [0.1, 0.2, 0.4, 0.8, 1.0]  # bounded: max_attempts, each capped
+    assert len(apple_music.requests(method="POST", path="/v1/me/library/playlists")) == 5
+
+
 # --- the property ---------------------------------------------------------------------------
 
-#: Where a behaviour's answers go: the token check, the playlist lookups and create, the
-#: ISRC lookup, the search.
+#: Where a behaviour's answers go: the token check, the source playlist and its track pages,
+#: the playlist lookups and create, the append, the ISRC lookup, the search. ``{source}`` is
+#: the source playlist's path, ``{created}`` the created library playlist's id. (The source's
+#: track pages come only after 100 tracks: test_every_page_of_a_long_source_is_read_through_faults.)
 TARGETS = [
     {"method": "GET", "path": "/v1/me/storefront"},
+    {"method": "GET", "path": "{source}"},
+    {"method": "GET", "path": "{source}/tracks"},
     {"method": "GET", "path": "/v1/me/library/playlists"},
     {"method": "POST", "path": "/v1/me/library/playlists"},
+    {"method": "POST", "path": "/v1/me/library/playlists/{created}/tracks"},
     {"method": "GET", "path": "/v1/catalog/us/songs"},
     {"method": "GET", "path": "/v1/catalog/us/search"},
 ]
@@ -205,39 +329,50 @@ def check_every_track_is_accounted_for(
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     catalog=catalogs(max_songs=6, storefronts=["us", "gb"], min_playlists=1, max_playlists=1),
-    behaviour=st.sampled_from(TARGETS).flatmap(
-        lambda m: behaviours(max_steps=4, match=m, drops=False)
-    ),
+    target=st.sampled_from(TARGETS),
+    behaviour=behaviours(max_steps=4, drops=False),
+    lost=st.sampled_from(["", CREATE, APPEND]),
 )
 @pytest.mark.parametrize("route", ["respx", "server"])
 def test_every_track_is_transferred_once_not_found_or_failed(
     apple_music_session: AppleMusicSession,
     route: str,
     catalog: dict[str, Any],
+    target: dict[str, str],
     behaviour: Behaviour,
+    lost: str,
 ) -> None:
     [source] = catalog["playlists"]
-    with apple_music_session.fresh() as mock, httpx.Client() as http:
+    storefront = where(source)[0]
+    source_path = f"/v1/catalog/{storefront}/playlists/{source['id']}"
+    with apple_music_session.fresh() as mock:
         mock.configure(catalog=catalog)
-        behaviour.install(mock)
+        match = {**target, "path": target["path"].replace("{source}", source_path)}
+        later = "{created}" in match["path"]
+        steps = list(behaviour.steps)
+
+        def created(playlist_id: str) -> None:  # the append's path is known from here on
+            if later and steps:
+                path = match["path"].replace("{created}", playlist_id)
+                mock.add_rule(match={**match, "path": path}, sequence=steps)
+
+        dataclasses.replace(
+            behaviour, match=match, steps=() if later else behaviour.steps
+        ).install(mock)
         base = API if route == "respx" else apple_music_session.server_url
+        transport = LosesAnswers(lost or "(?!)", created=created)
         reports = []
-        for _ in range(2):
-            if route == "respx":
-                with apple_music_session.respx():
-                    reports.append(
-                        transfer(http, mock, base).run(
-                            source["id"], source_storefront=where(source)[0]
-                        )
-                    )
-            else:
-                reports.append(
-                    transfer(http, mock, base).run(
-                        source["id"], source_storefront=where(source)[0]
-                    )
-                )
+        with httpx.Client(transport=transport) as http:
+            for _ in range(2):
+                client = transfer(http, mock, base)
+                if route == "respx":
+                    with apple_music_session.respx():
+                        reports.append(client.run(source["id"], source_storefront=storefront))
+                else:
+                    reports.append(client.run(source["id"], source_storefront=storefront))
         first, second = reports
         event(f"first run stopped: {bool(first.error)}; not found: {bool(first.not_found)}")
+        event(f"answer lost after the change was made: {bool(transport.lost)}")
         # At most 4 misbehaving answers, 5 attempts each: both runs get through.
         assert (first.error, second.error) == ("", ""), (first.error, second.error)
         for report in reports:

@@ -145,13 +145,17 @@ class Transfer:
         return None
 
     def find_or_create(self, name: str, description: str) -> tuple[str, bool]:
-        """The library playlist named ``name``, created when there is none. A create whose
-        answer is lost is not sent again before looking for its playlist."""
+        """The library playlist named ``name``, created when there is none. A create that
+        fails is not sent again before looking for its playlist (its answer may be lost after
+        the playlist was made), with a growing pause between attempts; after the last
+        attempt it looks once more."""
         why = "no attempt"
-        for _ in range(self.api.max_attempts):
+        for attempt in range(self.api.max_attempts + 1):
             found = self.find(name)
             if found is not None:
                 return found, False
+            if attempt == self.api.max_attempts:
+                break
             body = {"attributes": {"name": name, "description": description}}
             try:
                 created = self.api.send(
@@ -160,6 +164,7 @@ class Transfer:
                 return str(created["data"][0]["id"]), True
             except Failed as error:
                 why = str(error)
+                self.api.pause(attempt + 1, error.retry_after)
         raise Failed(f"create playlist: {why}")
 
     def tracks(self, playlist_id: str) -> list[str]:
@@ -174,12 +179,19 @@ class Transfer:
 
     def fill(self, playlist_id: str, wanted: list[str]) -> tuple[list[str], int]:
         """Append the ``wanted`` ids the playlist lacks, in order: the playlist read back and
-        how many were appended. After a failed append it reads the playlist again."""
-        added, why = 0, ""
+        how many were appended. After a failed append (whose answer may be lost after the
+        tracks were added) it pauses, growing, and reads the playlist again before
+        appending what is still missing."""
+        added, why = 0, "no attempt"
         path = f"/v1/me/library/playlists/{playlist_id}/tracks"
-        for _ in range(self.api.max_attempts):
-            have = set(self.tracks(playlist_id))
-            missing = [id_ for id_ in wanted if id_ not in have]
+        for attempt in range(self.api.max_attempts + 1):
+            have = self.tracks(playlist_id)
+            held = set(have)
+            missing = [id_ for id_ in wanted if id_ not in held]
+            if not missing:
+                return have, added
+            if attempt == self.api.max_attempts:
+                break
             try:
                 for start in range(0, len(missing), self.api.batch_size):
                     batch = missing[start : start + self.api.batch_size]
@@ -189,6 +201,7 @@ class Transfer:
                 return self.tracks(playlist_id), added
             except Failed as error:
                 why = str(error)
+                self.api.pause(attempt + 1, error.retry_after)
         raise Failed(f"add tracks: {why}")
 
 

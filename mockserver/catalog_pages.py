@@ -5,6 +5,7 @@ web player's map form of search results (``format[resources]=map``)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from .catalog import Catalog
 
@@ -17,27 +18,36 @@ TRACK_PAGE = 100
 _WITH_TRACKS = ("albums", "playlists")
 
 
-def track_page(href: str, tracks: list[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]:
-    """A page of ``tracks`` (``data``), with ``next`` (``href?offset=…``) while more remain."""
+def track_page(
+    href: str, tracks: list[Any], offset: int, limit: int = TRACK_PAGE, language: Any = None
+) -> dict[str, Any]:
+    """A page of ``tracks`` (``data``), with ``next`` (``href?offset=…``, then ``limit``
+    when not the default and ``l`` when given: the next page in the same language) while
+    more remain."""
     page: dict[str, Any] = {"data": tracks[offset : offset + limit]}
     if offset + limit < len(tracks):
         page["next"] = f"{href}?offset={offset + limit}"
         if limit != TRACK_PAGE:
             page["next"] += f"&limit={limit}"
+        if language is not None:
+            page["next"] += f"&l={quote(str(language), safe='')}"
     return page
 
 
-def with_tracks(resource: dict[str, Any], catalog: Catalog, storefront: str) -> dict[str, Any]:
+def with_tracks(
+    resource: dict[str, Any], catalog: Catalog, storefront: str, language: Any = None
+) -> dict[str, Any]:
     """``resource`` with, for an album or playlist whose document names tracks, those
     available in ``storefront`` as full song resources under ``relationships.tracks``: the
-    first page, then ``next`` [doc: Get a Catalog Playlist's example]."""
+    first page, then ``next`` (in ``language`` when given) [doc: Get a Catalog Playlist's
+    example]."""
     type_ = resource["type"]
     if type_ not in _WITH_TRACKS or "tracks" not in resource.get("relationships", {}):
         return resource
     href = f"{resource['href']}/tracks"
     tracks = catalog.tracks(type_, resource["id"], storefront)
     relationships = dict(resource["relationships"])
-    relationships["tracks"] = {"href": href, **track_page(href, tracks, 0, TRACK_PAGE)}
+    relationships["tracks"] = {"href": href, **track_page(href, tracks, 0, language=language)}
     return {**resource, "relationships": relationships}
 
 

@@ -16,7 +16,7 @@ from .errors import AppleError
 from .ids import LIBRARY_KINDS
 from .library import LibraryItem
 from .params import Parameters
-from .reads import NOT_IN_LIBRARY, resources
+from .reads import NOT_IN_LIBRARY, library_items, resources
 from .routing import Endpoint
 from .schemas import SchemaSet
 from .wire import Reply, json_reply
@@ -100,7 +100,7 @@ class _Copies:
         by_id = self._by_catalog_id
         if by_id is None:
             call = self.call
-            items = self.pipeline.library.items(call.user_token or "", now=call.exchange.time)
+            items = library_items(self.pipeline, call.user_token or "", call.exchange.time)
             by_id = self._by_catalog_id = {}
             for item in items:
                 by_id.setdefault((item.type, item.catalog_id), item)
@@ -119,6 +119,13 @@ def _served(resource: dict[str, Any], copies: _Copies | None) -> dict[str, Any]:
     return {**resource, "relationships": relationships}
 
 
+def _not_in_catalog(call: Call, type_: str, id_: str) -> Reply:
+    """The 404 of an id the storefront's catalog does not have."""
+    call.exchange.reason = NOT_IN_CATALOG
+    detail = f"Resource with requested id was not found: {type_} '{id_[:64]}'"
+    return call.fail(AppleError(404, "40400", detail))
+
+
 def one(pipeline: Pipeline, call: Call) -> Reply:
     """``GET /v1/catalog/{storefront}/{type}/{id}``: ``{"data": [resource]}``, or 404."""
     storefront = _storefront(pipeline, call)
@@ -130,11 +137,9 @@ def one(pipeline: Pipeline, call: Call) -> Reply:
     type_, id_ = call.params["type"], call.params["id"]
     resource = pipeline.policy.catalog.get(type_, id_, storefront)
     if resource is None:
-        call.exchange.reason = NOT_IN_CATALOG
-        detail = f"Resource with requested id was not found: {type_} '{id_[:64]}'"
-        return call.fail(AppleError(404, "40400", detail))
+        return _not_in_catalog(call, type_, id_)
     copies = _Copies(pipeline, call) if "library" in includes else None
-    resource = with_tracks(resource, pipeline.policy.catalog, storefront)
+    resource = with_tracks(resource, pipeline.policy.catalog, storefront, call.parsed.get("l"))
     return json_reply(200, {"data": [_served(resource, copies)]})
 
 
@@ -172,7 +177,10 @@ def several(pipeline: Pipeline, call: Call) -> Reply:
         for resource in matches:
             found.setdefault(resource["id"], resource)
     copies = _Copies(pipeline, call) if "library" in includes else None
-    served = [_served(with_tracks(r, catalog, storefront), copies) for r in found.values()]
+    language = parsed.get("l")
+    served = [
+        _served(with_tracks(r, catalog, storefront, language), copies) for r in found.values()
+    ]
     return json_reply(200, {"data": served})
 
 
@@ -223,13 +231,11 @@ def tracks(pipeline: Pipeline, call: Call) -> Reply:
     catalog = pipeline.policy.catalog
     resource = catalog.get(type_, id_, storefront)
     if resource is None:
-        call.exchange.reason = NOT_IN_CATALOG
-        detail = f"Resource with requested id was not found: {type_} '{id_[:64]}'"
-        return call.fail(AppleError(404, "40400", detail))
+        return _not_in_catalog(call, type_, id_)
     parsed = call.parsed
     found = catalog.tracks(type_, id_, storefront)
     href = f"{resource['href']}/tracks"
-    body = track_page(href, found, parsed["offset"], parsed["limit"])
+    body = track_page(href, found, parsed["offset"], parsed["limit"], parsed.get("l"))
     return json_reply(200, {**body, "meta": {"total": len(found)}})
 
 

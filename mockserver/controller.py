@@ -14,9 +14,10 @@ from .config import SERVER_WIDE, Settings
 from .control import CatalogDocument, LibrarySnapshot
 from .errors import ConfigError
 from .journal import Journal, JournalEntry, JournalFilters
-from .library import LibraryFull, LibraryStore
+from .library import LibraryFull, LibraryItem, LibraryStore
 from .pipeline import Pipeline
 from .ratelimit import RateLimit, RateLimiter
+from .reads import playlist_tracks
 from .rulebook import RuleBook
 from .rules import Rule
 from .schemas import load_schemas
@@ -254,7 +255,26 @@ class MockController:
         return self.journal.stats()
 
     def get_library(self, user_token: str) -> LibrarySnapshot:
-        return self.library.snapshot(user_token)
+        """The user's library; a playlist added from the catalog shows, as a created one
+        does, its ``name`` and ``tracks`` (library ids, in order: the catalog playlist's
+        tracks the user's storefront has, as the library reads give them)."""
+        snapshot = self.library.snapshot(user_token)
+        pipeline = self._namespaces.get(user_token, self.pipeline)
+        for entry in snapshot["playlists"]:
+            catalog_id = entry["catalog_id"]
+            if catalog_id is None or "tracks" in entry:
+                continue
+            item = LibraryItem(
+                "playlists",
+                catalog_id,
+                entry["library_id"],
+                entry["added_at"],
+                entry["visible_at"],
+            )
+            tracks = playlist_tracks(pipeline, user_token, item, entry["visible_at"])
+            name = pipeline.policy.catalog.name_of("playlists", catalog_id) or item.name
+            entry.update(name=name, tracks=[track.library_id for track in tracks])
+        return snapshot
 
     def put_library(self, user_token: str, contents: Mapping[str, list[str]]) -> LibrarySnapshot:
         settings = self.settings
@@ -268,7 +288,7 @@ class MockController:
             )
         except (ValueError, LibraryFull) as error:
             raise ConfigError(str(error)) from None
-        return self.library.snapshot(user_token)
+        return self.get_library(user_token)
 
     # --- clock -----------------------------------------------------------------------------
 

@@ -81,6 +81,8 @@ class Parameters:
         #: and the prefixes of those ending in ``[*]``.
         self.tolerated = frozenset(n for n in tolerated if n not in properties and "[*]" not in n)
         self.prefixes = tuple(n[:-2] for n in tolerated if n.endswith("[*]"))
+        #: The parameters the schema defines: what the endpoint reads.
+        self.read = frozenset(properties)
         self.defaults = {
             name: spec["default"] for name, spec in properties.items() if "default" in spec
         }
@@ -109,6 +111,10 @@ class Parameters:
         for name in self.tolerated:
             values.pop(name, None)
         if self.prefixes:
-            for name in [k for k in values if k.startswith(self.prefixes) and k.endswith("]")]:
+            for name in [
+                k
+                for k in values
+                if k.startswith(self.prefixes) and k.endswith("]") and k not in self.read
+            ]:  # never a parameter of the schema's own (format[resources] under format[*])
                 del values[name]
         return values

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from jsonschema.exceptions import ValidationError
 
+from .catalog_pages import TRACK_PAGE
 from .errors import AppleError
 from .ids import LIBRARY_KINDS, library_id
 from .library import LibraryFull
@@ -159,7 +160,7 @@ def tracks(pipeline: Pipeline, call: Call) -> Reply:
     if item is None:
         return not_found(call, "library-playlists", playlist)
     items = playlist_tracks(pipeline, user, item, now)
-    return page(pipeline, call, items, f"{PLAYLISTS}/{playlist}/tracks", 100)
+    return page(pipeline, call, items, f"{PLAYLISTS}/{playlist}/tracks", TRACK_PAGE)
 
 
 PLAYLIST_ENDPOINTS = (

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from .catalog_pages import track_page
 from .config import Settings
 from .errors import AppleError
 from .ids import LIBRARY_KINDS, library_id
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NOT_IN_LIBRARY",
     "READ_ENDPOINTS",
+    "library_items",
     "not_found",
     "page",
     "playlist_tracks",
@@ -81,7 +84,8 @@ def playlist_tracks(
 ) -> list[LibraryItem]:
     """A library playlist's visible tracks, in order: of a created playlist, those added to
     it; of one added from the catalog, the catalog playlist's tracks the user's storefront
-    has, as the library copies they would be [guess]."""
+    has, as the library songs (and music videos) they are: the library reads answer their
+    ids too (:func:`library_items`) [guess: catalog-playlist-library-tracks]."""
     if not playlist.catalog_id:
         return pipeline.library.playlist_tracks(user, playlist.library_id, now)
     policy = pipeline.policy
@@ -99,21 +103,46 @@ def playlist_tracks(
     ]
 
 
+def library_items(
+    pipeline: Pipeline, user: str, now: float, type_: str | None = None
+) -> list[LibraryItem]:
+    """The user's visible items (of ``type_``) in the order added: those the library holds,
+    then the tracks of the playlists added from the catalog it does not hold itself (each
+    once, added when its playlist was)."""
+    if type_ not in (None, "songs", "music-videos"):
+        return pipeline.library.items(user, type_, now=now)
+    every = pipeline.library.items(user, now=now)  # one read of the library
+    items = [item for item in every if type_ is None or item.type == type_]
+    held = {item.library_id for item in items}
+    for playlist in every:
+        if playlist.type != "playlists" or not playlist.catalog_id:
+            continue
+        for track in playlist_tracks(pipeline, user, playlist, now):
+            if (type_ is None or track.type == type_) and track.library_id not in held:
+                held.add(track.library_id)
+                items.append(track)
+    return items
+
+
 def page(
     pipeline: Pipeline,
     call: Call,
     items: list[LibraryItem],
     path: str,
     default_limit: int,
+    each: Callable[[LibraryItem, dict[str, Any]], None] | None = None,
 ) -> Reply:
     """A page of ``items`` (``limit``, ``offset``) with ``meta.total`` and a ``next`` link that
-    keeps the query's other parameters."""
+    keeps the query's other parameters; ``each``, when given, completes each item's
+    resource."""
     parsed = call.parsed
     limit, offset = parsed["limit"], parsed["offset"]
-    body: dict[str, Any] = {
-        "data": resources(pipeline, call, items[offset : offset + limit]),
-        "meta": {"total": len(items)},
-    }
+    window = items[offset : offset + limit]
+    data = resources(pipeline, call, window)
+    if each is not None:
+        for item, resource in zip(window, data, strict=True):
+            each(item, resource)
+    body: dict[str, Any] = {"data": data, "meta": {"total": len(items)}}
     if offset + limit < len(items):
         following = f"{path}?offset={offset + limit}"
         if limit != default_limit:
@@ -130,7 +159,7 @@ def collection(pipeline: Pipeline, call: Call) -> Reply:
     name) [doc], paged; with ``ids``, those of them that exist, in the order asked."""
     type_ = call.params["type"]
     parsed = call.parsed
-    items = pipeline.library.items(call.user_token or "", type_, now=call.exchange.time)
+    items = library_items(pipeline, call.user_token or "", call.exchange.time, type_)
     ids = parsed.get("ids")
     if ids is not None:
         by_id = {item.library_id: item for item in items}
@@ -140,7 +169,10 @@ def collection(pipeline: Pipeline, call: Call) -> Reply:
     items.sort(
         key=lambda item: (catalog.name_of(type_, item.catalog_id) or item.name, item.library_id)
     )
-    return page(pipeline, call, items, f"{LIBRARY}/{type_}", 25)
+    each: Callable[[LibraryItem, dict[str, Any]], None] | None = None
+    if type_ == "playlists" and "tracks" in str(parsed.get("include")).split(","):
+        each = partial(_with_tracks, pipeline, call)  # as the single read [guess]
+    return page(pipeline, call, items, f"{LIBRARY}/{type_}", 25, each)
 
 
 def one(pipeline: Pipeline, call: Call) -> Reply:
@@ -149,17 +181,27 @@ def one(pipeline: Pipeline, call: Call) -> Reply:
     type_, id_ = call.params["type"], call.params["id"]
     user, now = call.user_token or "", call.exchange.time
     item = pipeline.library.find(user, type_, id_, now=now)
+    if item is None:  # a track of a playlist added from the catalog, maybe
+        found = (i for i in library_items(pipeline, user, now, type_) if i.library_id == id_)
+        item = next(found, None)
     if item is None:
         return not_found(call, LIBRARY_KINDS[type_].type, id_)
     [resource] = resources(pipeline, call, [item])
     if type_ == "playlists" and "tracks" in str(call.parsed.get("include")).split(","):
-        tracks = playlist_tracks(pipeline, user, item, now)
-        href = f"{LIBRARY}/playlists/{id_}/tracks"
-        related: dict[str, Any] = {"href": href, "data": resources(pipeline, call, tracks[:100])}
-        if len(tracks) > 100:
-            related["next"] = f"{href}?offset=100"
-        resource.setdefault("relationships", {})["tracks"] = related
+        _with_tracks(pipeline, call, item, resource)
     return json_reply(200, {"data": [resource]})
+
+
+def _with_tracks(
+    pipeline: Pipeline, call: Call, playlist: LibraryItem, resource: dict[str, Any]
+) -> None:
+    """``include=tracks``: the library playlist's tracks in order under
+    ``relationships.tracks``, the first :data:`~.catalog_pages.TRACK_PAGE`, then ``next``."""
+    tracks = playlist_tracks(pipeline, call.user_token or "", playlist, call.exchange.time)
+    href = f"{LIBRARY}/playlists/{playlist.library_id}/tracks"
+    related = track_page(href, tracks, 0, language=call.parsed.get("l"))
+    related["data"] = resources(pipeline, call, related["data"])
+    resource.setdefault("relationships", {})["tracks"] = {"href": href, **related}
 
 
 def typed(pipeline: Pipeline, call: Call) -> Reply:
@@ -170,7 +212,7 @@ def typed(pipeline: Pipeline, call: Call) -> Reply:
     if not wanted:
         detail = "At least one 'ids[library-TYPE]' parameter is required"
         return call.fail(AppleError(400, "40005", detail, "ids"))
-    items = pipeline.library.items(call.user_token or "", now=call.exchange.time)
+    items = library_items(pipeline, call.user_token or "", call.exchange.time)
     found: list[LibraryItem] = []
     for library_type, ids in wanted:
         type_ = _BY_LIBRARY_TYPE.get(library_type)
@@ -181,7 +223,7 @@ def typed(pipeline: Pipeline, call: Call) -> Reply:
 
 def recently_added(pipeline: Pipeline, call: Call) -> Reply:
     """``GET /v1/me/library/recently-added``: every visible item, newest first, paged."""
-    items = pipeline.library.items(call.user_token or "", now=call.exchange.time)
+    items = library_items(pipeline, call.user_token or "", call.exchange.time)
     items.reverse()  # insertion order is add order; a stable sort keeps it among equals
     items.sort(key=lambda item: item.added_at, reverse=True)
     return page(pipeline, call, items, f"{LIBRARY}/recently-added", 10)

@@ -150,6 +150,9 @@ def schema_message(error: Any) -> str:
     if error.validator == "pattern":
         return f"{shown} has characters or a form not allowed here"
     if error.validator == "not":
+        why = error.schema.get("x-not") if isinstance(error.schema, Mapping) else None
+        if why:  # the schema says why in its own words
+            return f"{shown} {why}"
         if "headers" in error.path or list(error.relative_schema_path)[-2:-1] == ["propertyNames"]:
             return f"{shown} is set by the server and cannot be scripted"
         return f"{shown} is not allowed here"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver import CatalogEditor, JournalEntry, JournalFilters, MockControl, Rule, Settings
 from mockserver.control import CatalogDocument, LibrarySnapshot
+from mockserver.ids import LIBRARY_KINDS, library_id
 
 from .report import REPORT_HEAD, AppleMusicAssertionError, explain, is_violation
 
@@ -254,23 +255,32 @@ class AppleMusicMock:
     def assert_playlist(
         self, name: str, tracks: Sequence[str] | None = None, *, user_token: str | None = None
     ) -> dict[str, Any]:
-        """Assert the user (this test's by default) created a library playlist called ``name``
-        and, when ``tracks`` is given, that it holds exactly those tracks in that order (each
-        a catalog id or a library id). Returns the playlist as the admin library view shows it."""
+        """Assert the user (this test's by default) has a library playlist called ``name``,
+        created or added from the catalog (named as the catalog names it), and, when
+        ``tracks`` is given, that it holds exactly those tracks in that order (each a catalog
+        id or a library id). Returns the playlist as the admin library view shows it."""
         __tracebackhide__ = True
         library = self.get_library(user_token)
-        created = [p for p in library["playlists"] if p.get("tracks") is not None]
-        found = [p for p in created if p.get("name") == name]
+        named = [p for p in library["playlists"] if p.get("tracks") is not None]
+        found = [p for p in named if p.get("name") == name]
         if not found:
-            names = [p.get("name") for p in created]
+            names = [p.get("name") for p in named]
             raise AppleMusicAssertionError(
-                f"no library playlist named {name!r} (created: {names})\n\n{self.report()}"
+                f"no library playlist named {name!r} (library playlists: {names})\n\n"
+                f"{self.report()}"
             )
+        user = user_token or self.user_token
         catalog = {
             item["library_id"]: item["catalog_id"]
             for type_ in ("songs", "music-videos")
             for item in library[type_]
         }
+        # A catalog playlist's tracks are library copies its own reads answer for.
+        catalog.update(
+            (library_id(LIBRARY_KINDS[type_].prefix, user, type_, want), want)
+            for want in tracks or ()
+            for type_ in ("songs", "music-videos")
+        )
         playlist = found[-1]
         if tracks is not None:
             actual = list(playlist["tracks"])

@@ -122,6 +122,18 @@ def test_track_pages_link_the_next_one_keeping_a_custom_limit() -> None:
     assert track_page("/t", items, 0, 2) == {"data": items[:2], "next": "/t?offset=2&limit=2"}
     assert track_page("/t", items, 4, 2) == {"data": items[4:]}
     assert "next" not in track_page("/t", items, 0, TRACK_PAGE)
+    assert track_page("/t", items, 0, 2, "en-GB")["next"] == "/t?offset=2&limit=2&l=en-GB"
+
+
+def test_next_track_pages_keep_the_language(call: AsgiCaller) -> None:
+    """``next`` carries ``l``, as search's does: the next page in the same language."""
+    base = "/v1/catalog/us/playlists/pl.big"
+    page = ok(call, f"{base}/tracks?l=es-MX&limit=200")
+    assert page["next"] == f"{base}/tracks?offset=200&limit=200&l=es-MX"
+    assert ids(ok(call, page["next"])["data"]) == [s["id"] for s in SONGS[200:]] + ["70"]
+    for target in (f"{base}?l=es-MX", "/v1/catalog/us/playlists?ids=pl.big&l=es-MX"):
+        [resource] = ok(call, target)["data"]
+        assert resource["relationships"]["tracks"]["next"] == f"{base}/tracks?offset=100&l=es-MX"
 
 
 def test_the_tracks_relationship_read_by_name_pages_through_every_track(
@@ -149,12 +161,17 @@ def test_tracks_of_what_the_storefront_lacks_or_a_bad_page_are_refused(
         ("/v1/catalog/us/playlists/pl.none/tracks", 404, "40400", None),
         ("/v1/catalog/us/albums/50/tracks", 404, "40400", None),  # gb only
         ("/v1/catalog/us/playlists/pl.big/tracks?limit=0", 400, "40005", "limit"),
+        ("/v1/catalog/us/playlists/pl.big/tracks?offset=10000000000", 400, "40005", "offset"),
         ("/v1/catalog/us/playlists/pl.big/tracks?include=library", 400, "40004", "include"),
         ("/v1/catalog/xx/playlists/pl.big/tracks", 400, "40005", "storefront"),
     ]:
         reply = call(target, method="GET")
         assert_error(reply, errors_validator, status, code, parameter)
     assert call("/v1/catalog/us/songs/1/tracks", method="GET").status == 404  # no such route
+    huge = call("/v1/catalog/us/playlists/pl.big/tracks?offset=10000000000", method="GET")
+    assert huge.json()["errors"][0]["detail"] == (
+        "Value of 'offset' must be an integer from 0 to 999999999"
+    )
 
 
 # --- equivalents -----------------------------------------------------------------------------
@@ -269,6 +286,21 @@ def test_which_web_player_parameters_are_taken_is_a_setting(
 
 
 def test_a_web_player_parameter_cannot_shadow_a_real_one() -> None:
-    for name in ("ids", "term", "limit", "filter[isrc]", "l"):
-        with pytest.raises(ConfigError, match="web_player_parameters"):
+    for name in ("ids", "term", "limit", "filter[isrc]", "l", "format[*]", "format[resources]"):
+        with pytest.raises(ConfigError, match="web_player_parameters") as raised:
             create_app(web_player_parameters=[name])
+        assert str(raised.value).endswith(
+            f"{name!r} is a parameter the fake reads; it cannot be ignored"
+        )
+
+
+def test_a_prefix_never_drops_a_parameter_the_endpoint_reads(dev_token: str) -> None:
+    """``format[*]`` tolerated (tolerated_parameters allows it) takes ``format[views]`` but
+    search still reads ``format[resources]``, and ``filter[*]`` leaves ``filter[isrc]``."""
+    app = create_app(catalog=CATALOG, tolerated_parameters=["format[*]", "filter[*]"])
+    call = AsgiCaller(app, {"Authorization": f"Bearer {dev_token}"})
+    target = "/v1/catalog/us/search?term=hello&types=songs&format[resources]=map&format[views]=x"
+    mapped = ok(call, target)
+    assert set(mapped["resources"]["songs"]) == {"901", "902", "903"}  # the map form
+    isrc = ok(call, "/v1/catalog/us/songs?filter[isrc]=GBAAA2600900&filter[other]=1")
+    assert ids(isrc["data"]) == ["901"]

@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from jsonschema import Draft202012Validator
 
 from mockserver import MockApp, create_app
 from mockserver.catalog import read_catalog
 from mockserver.schemas import load_schemas
+from pytest_plugin import AppleMusicAssertionError, AppleMusicMock
 
 from support import AsgiCaller, assert_error
 
@@ -74,6 +76,54 @@ def test_an_added_catalog_playlist_has_its_name_and_tracks(dev_token: str) -> No
         "Loopback",
         "No Network Tonight",
     ]
+
+
+def test_an_added_catalog_playlists_tracks_are_library_songs_the_reads_answer(
+    dev_token: str,
+) -> None:
+    """Its tracks' ids (and hrefs) answer 200, and the songs are in the library's songs,
+    by ids, in recently added and as the catalog songs' library copies."""
+    app, call = fake(dev_token)
+    assert call(f"/v1/me/library?ids[playlists]={PLAYLIST}&ids[songs]=1564531202").status == 202
+    [playlist] = ok(call, "/v1/me/library/playlists")["data"]
+    tracks = ok(call, f"/v1/me/library/playlists/{playlist['id']}/tracks")["data"]
+    for track in tracks:
+        assert ok(call, track["href"])["data"] == [track]
+    songs = ok(call, "/v1/me/library/songs?limit=25")
+    assert songs["meta"]["total"] == 7  # the song added alone is one of them: once
+    assert {s["id"] for s in songs["data"]} == {t["id"] for t in tracks}
+    two = ",".join(t["id"] for t in tracks[:2])
+    assert [s["id"] for s in ok(call, f"/v1/me/library/songs?ids={two}")["data"]] == [
+        t["id"] for t in tracks[:2]
+    ]
+    typed = ok(call, f"/v1/me/library?ids[library-songs]={tracks[-1]['id']}")["data"]
+    assert [s["id"] for s in typed] == [tracks[-1]["id"]]
+    recent = ok(call, "/v1/me/library/recently-added?limit=25")["data"]
+    kinds = [r["type"] for r in recent]
+    assert (kinds.count("library-songs"), kinds.count("library-playlists")) == (7, 1)
+    catalog_id = tracks[-1]["attributes"]["playParams"]["catalogId"]
+    copy = ok(call, f"/v1/catalog/us/songs/{catalog_id}/library")["data"]
+    assert [c["id"] for c in copy] == [tracks[-1]["id"]]
+    assert call("/v1/me/library/songs/i.notInThisLibrary", method="GET").status == 404
+    user = USER["Music-User-Token"]
+    [entry] = app.mock.get_library(user)["playlists"]
+    assert entry["name"] == "Offline Essentials"
+    assert entry["tracks"] == [t["id"] for t in tracks]
+
+
+def test_assert_playlist_sees_a_playlist_added_from_the_catalog(
+    apple_music: AppleMusicMock,
+) -> None:
+    apple_music.configure(catalog=read_catalog("demo"))
+    apple_music.put_library(apple_music.user_token, {"playlists": [PLAYLIST]})
+    demo_us = ["1564531202", "1564531203", "1564531204", "1564531205", "1564531206"]
+    demo_us += ["1564531301", "1564531302"]
+    playlist = apple_music.assert_playlist("Offline Essentials", tracks=demo_us)
+    assert playlist["catalog_id"] == PLAYLIST
+    with pytest.raises(AppleMusicAssertionError, match="expected tracks"):
+        apple_music.assert_playlist("Offline Essentials", tracks=demo_us[::-1])
+    with pytest.raises(AppleMusicAssertionError, match=r"playlists: \['Offline Essentials'\]"):
+        apple_music.assert_playlist("Elsewhere")
 
 
 def test_a_created_playlist_reads_back_in_order_by_name(dev_token: str) -> None:
@@ -215,3 +265,30 @@ def test_include_tracks_on_a_library_playlist_gives_its_tracks_in_order(
     assert "relationships" not in plain  # only playlists have tracks here
     bad = call(f"{song['href']}?include=albums", method="GET")
     assert_error(bad, errors_validator, 400, "40005", "include")
+
+
+def test_include_tracks_on_the_playlists_collection_is_the_single_reads(dev_token: str) -> None:
+    """``GET /v1/me/library/playlists?include=tracks`` (``tracks`` is a LibraryPlaylists
+    relationship): each playlist as its single read gives it; ignored on other types."""
+    _, call = fake(dev_token)
+    assert call(f"/v1/me/library?ids[playlists]={PLAYLIST}&ids[songs]=1564531202").status == 202
+    many = {"data": [{"id": str(n), "type": "songs"} for n in range(1, 106)]}
+    body = json.dumps({"attributes": {"name": "Long"}, "relationships": {"tracks": many}})
+    ok(call, "/v1/me/library/playlists", 201, method="POST", body=body.encode())
+    collection = ok(call, "/v1/me/library/playlists?include=tracks")
+    load_schemas().validator("api.schema.json#/$defs/LibraryResourcesResponse").validate(
+        collection
+    )
+    assert [p["attributes"]["name"] for p in collection["data"]] == ["Long", "Offline Essentials"]
+    for listed in collection["data"]:
+        single = ok(call, f"{listed['href']}?include=tracks")["data"][0]
+        assert listed["relationships"]["tracks"] == single["relationships"]["tracks"]
+    assert len(collection["data"][0]["relationships"]["tracks"]["data"]) == 100
+    first = ok(call, "/v1/me/library/playlists?include=tracks,catalog&limit=1")
+    assert first["next"] == "/v1/me/library/playlists?offset=1&limit=1&include=tracks,catalog"
+    [second] = ok(call, first["next"])["data"]
+    assert len(second["relationships"]["tracks"]["data"]) == 7
+    assert second["relationships"]["catalog"]["data"][0]["id"] == PLAYLIST
+    songs = ok(call, "/v1/me/library/songs?include=tracks")["data"]
+    assert songs
+    assert not any("relationships" in song for song in songs)

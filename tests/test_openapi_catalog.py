@@ -1,7 +1,7 @@
 """The catalog routes in the OpenAPI document (``schemas/openapi.json``): every route the fake
 serves is documented, the catalog operations with every status they answer, their bodies
-match the documented schemas, and Schemathesis finds nothing on them against a configured
-catalog (25 examples per Apple operation by default; 200 under ``--reliability-full``)."""
+match the documented schemas, and Schemathesis finds nothing on them (nor on the user's
+storefront and the library playlists' own routes) against a configured catalog (25 examples per Apple operation by default; 200 under ``--reliability-full``)."""
 
 from __future__ import annotations
 
@@ -381,7 +381,7 @@ APP = create_app(catalog=CATALOG, visibility_delay_seconds=0)
 BASELINE = APP.mock.settings
 CONFIG = SchemathesisConfig.from_dict({"base-url": "http://127.0.0.1:8080"})  # loopback: admin
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP, config=CONFIG).include(
-    path_regex="^/(v1/catalog|_mock/catalog)"
+    path_regex="^/(v1/catalog|_mock/catalog|v1/me/storefront|v1/me/library/playlists)"
 )
 OPERATIONS = {
     result.ok().label: result.ok()
@@ -397,7 +397,12 @@ CHECKS = [
 
 
 def test_schemathesis_sees_every_catalog_operation() -> None:
-    assert len(OPERATIONS) == 13, sorted(OPERATIONS)
+    """The catalog's, the storefront's and the library playlists' own routes (the reads by
+    type, playlists included, are fuzzed with the whole API in
+    tests/reliability/test_schemathesis.py)."""
+    assert len(OPERATIONS) == 20, sorted(OPERATIONS)
+    assert {"GET /v1/me/storefront", "POST /v1/me/library/playlists"} <= set(OPERATIONS)
+    assert "POST /v1/me/library/playlists/{id}/tracks" in OPERATIONS
 
 
 @pytest.mark.parametrize("label", sorted(OPERATIONS))

@@ -29,7 +29,7 @@ ADMIN_TOKEN = "modes-admin-token-0123456789"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 IMPORTER_TESTS = 16
 #: The playlist-transfer example's tests, each run through both routes.
-TRANSFER_TESTS = 12
+TRANSFER_TESTS = 22
 
 
 @dataclass

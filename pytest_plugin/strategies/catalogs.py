@@ -202,6 +202,9 @@ def catalogs(
     ``relationships.tracks``; with ``storefronts`` a playlist too may be available in only
     some. Shrinks to one song on one album by one artist, available everywhere, and
     ``min_playlists`` playlists of that song.
+
+    Up to two playlists are drawn by default (0.1.0 drew none): the documents drawn for a
+    seed changed since; ``max_playlists=0`` gives catalogs without playlists, as before.
     """
     if not isinstance(min_songs, int) or isinstance(min_songs, bool) or min_songs < 1:
         raise InvalidArgument(f"min_songs={min_songs!r} must be an integer >= 1")
