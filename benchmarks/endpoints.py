@@ -35,12 +35,15 @@ class Endpoint:
     admin: bool = False  # served by a fake of its own (a reset empties the library)
 
 
-def _echo_app(answers: dict[tuple[str, str], tuple[int, list[tuple[bytes, bytes]], bytes]]) -> Any:
-    """The baseline: one bare Starlette route for every path, answering each (method, path)
-    with the fake's own status, headers and body."""
+def _echo_app(
+    answers: dict[tuple[str, str, str], tuple[int, list[tuple[bytes, bytes]], bytes]],
+) -> Any:
+    """The baseline: one bare Starlette route for every path, answering each (method, path,
+    query) with the fake's own status, headers and body."""
 
     async def answer(request: Request) -> Response:
-        status, headers, body = answers[(request.method, request.url.path)]
+        query = request.scope["query_string"].decode("latin-1")
+        status, headers, body = answers[(request.method, request.url.path, query)]
         response = Response(body, status_code=status)
         response.raw_headers = list(headers)
         return response
@@ -143,7 +146,8 @@ def run(report: Report, *, count: int = 3_000) -> None:
         answer = asyncio.run(_capture(app, dict(scopes[endpoint.name]), endpoint.body))
         if answer[0] != endpoint.status:
             raise RuntimeError(f"{endpoint.name}: answered {answer[0]}: {answer[2]!r}")
-        answers[(endpoint.method, endpoint.target.partition("?")[0])] = answer
+        path, _, query = endpoint.target.partition("?")
+        answers[(endpoint.method, path, query)] = answer
     bare = _echo_app(answers)
 
     async def measure(endpoint: Endpoint) -> tuple[float, float]:

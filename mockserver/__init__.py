@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
 from .app import MockApp, create_app
@@ -30,24 +29,34 @@ from .tokens import generate_private_key, mint_developer_token, public_key_pem
 if TYPE_CHECKING:
     from .server import LiveServer
 
+    __version__: str
 
-def __getattr__(name: str) -> Any:
-    """What a first fixture use does not need, imported on first use: ``LiveServer`` (it
-    brings uvicorn, about 50 ms of a cold start; an in-process test never starts a server)
-    and ``__version__`` (reading the installed metadata, about 10 ms)."""
-    if name == "LiveServer":
-        from .server import LiveServer
 
-        globals()["LiveServer"] = LiveServer
-        return LiveServer
-    if name != "__version__":
-        raise AttributeError(f"module 'mockserver' has no attribute {name!r}")
-    try:
-        version = _metadata.version("apple-music-mock")
-    except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree not installed
-        version = "0+unknown"
-    globals()["__version__"] = version
-    return version
+if not TYPE_CHECKING:  # (so that type checkers still catch a misspelt name)
+
+    def __getattr__(name: str) -> Any:
+        """What a first fixture use does not need, imported on first use: ``LiveServer`` (it
+        brings uvicorn, about 50 ms of a cold start; an in-process test never starts a
+        server) and ``__version__`` (reading the installed metadata, about 10 ms)."""
+        if name == "LiveServer":
+            from .server import LiveServer
+
+            globals()["LiveServer"] = LiveServer
+            return LiveServer
+        if name != "__version__":
+            raise AttributeError(f"module 'mockserver' has no attribute {name!r}")
+        from importlib import metadata
+
+        try:
+            version = metadata.version("apple-music-mock")
+        except metadata.PackageNotFoundError:  # pragma: no cover - a source tree not installed
+            version = "0+unknown"
+        globals()["__version__"] = version
+        return version
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "LiveServer", "__version__"})
 
 
 __all__ = [

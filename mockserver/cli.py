@@ -56,7 +56,7 @@ def _port(text: str) -> int:
 def _version() -> str:
     from . import __version__
 
-    return str(__version__)
+    return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:

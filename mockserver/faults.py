@@ -3,11 +3,11 @@ that end early when the client leaves (or the server stops)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import struct
 import time
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -68,12 +68,19 @@ async def perform_fault(kind: str, reply: Reply, send: Send) -> None:
         await anyio.sleep(0)
 
 
+#: Set while a request is answered on its caller's thread with no event loop (the respx
+#: route's sync path): a scripted delay then sleeps the thread. Never guessed from the
+#: absence of an asyncio loop, which trio would share.
+SERVED_IN_PLACE: ContextVar[bool] = ContextVar("apple_music_mock_served_in_place", default=False)
+
+
 async def client_stays(seconds: float, receive: Receive, delays: set[Any]) -> bool:
     """Wait ``seconds`` (cut short when the server stops: the scope is in ``delays``);
     False as soon as the client disconnects (the request body, which the fake does not read
-    here, is drained meanwhile). Where no event loop runs (a sync client served in place by
-    the respx route) the thread sleeps: its caller waits for the answer anyway."""
-    if asyncio._get_running_loop() is None:
+    here, is drained meanwhile). Served in place (a sync client answered on its own thread by
+    the respx route, which sets ``SERVED_IN_PLACE``: no event loop runs there) the thread
+    sleeps: its caller waits for the answer anyway."""
+    if SERVED_IN_PLACE.get():
         time.sleep(seconds)
         return True
     with anyio.move_on_after(seconds) as scope:

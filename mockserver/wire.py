@@ -129,11 +129,6 @@ def typed_ids(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return ids
 
 
-#: An ``ids[TYPE]`` piece of a plain query. It starts with the literal ``ids[`` (which the
-#: regex engine finds by a fast substring search) and then looks behind it for the start of
-#: the query or ``&``: the same pieces as ``(?:^|&)ids\[...``, found about twice as fast.
-
-
 class Query:
     """One request's raw query, decoded at most once: its plain text at once (every request
     that gets as far as its query needs it), pairs and ids on first use."""

@@ -18,6 +18,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import unquote
 
 from mockserver import MockApp, TransportFault
+from mockserver.faults import SERVED_IN_PLACE
 from mockserver.wire import exchange
 
 from .extras import missing_extra
@@ -59,6 +60,8 @@ class _AppleRoute(respx.Route):
         self._serve = serve
 
     def resolve(self, request: httpx.Request, **kwargs: Any) -> Any:
+        if self._side_effect is not None or self._return_value is not None:
+            return super().resolve(request, **kwargs)  # the user scripted this route
         try:
             return self._serve(request)
         except Exception as error:  # recorded and re-raised as respx does for side effects
@@ -125,13 +128,19 @@ async def _asgi(app: MockApp, request: httpx.Request) -> httpx.Response:
 
 def _complete(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run ``coroutine`` to its end on this thread, which runs no event loop: the fake's
-    request path never waits on one there (a scripted delay sleeps the thread instead)."""
+    request path never waits on one there (``SERVED_IN_PLACE`` makes a scripted delay sleep
+    the thread instead)."""
+    token = SERVED_IN_PLACE.set(True)
     try:
         coroutine.send(None)
     except StopIteration as done:
         return cast(T, done.value)
-    coroutine.close()
-    raise RuntimeError("the fake's request path waited for an event loop in a sync call")
+    finally:
+        SERVED_IN_PLACE.reset(token)
+    coroutine.close()  # pragma: no cover - a safeguard: the request path never awaits here
+    raise RuntimeError(  # pragma: no cover
+        "the fake's request path waited for an event loop in a sync call"
+    )
 
 
 class AppleMusicRespx:
@@ -177,7 +186,8 @@ class AppleMusicRespx:
         with self._lock:  # a sync client inside async code: its loop must not be blocked on
             if self._portal is None:
                 self._portal = _Portal()
-        return self._portal.call(self._answer(request))
+            portal = self._portal
+        return portal.call(self._answer(request))
 
     async def _answer(self, request: httpx.Request) -> httpx.Response:
         if self.forward_to is not None:
@@ -191,9 +201,11 @@ class AppleMusicRespx:
         return httpx.Request(request.method, url, headers=headers, content=request.content)
 
     def _forward_sync(self, request: httpx.Request) -> httpx.Response:
-        if self._sync_forward is None:
-            self._sync_forward = httpx.HTTPTransport()
-        response = self._sync_forward.handle_request(self._forwarded(request))
+        with self._lock:
+            if self._sync_forward is None:
+                self._sync_forward = httpx.HTTPTransport()
+            transport = self._sync_forward
+        response = transport.handle_request(self._forwarded(request))
         content = response.read()
         response.close()
         return httpx.Response(

@@ -35,7 +35,7 @@ def test_the_version_is_read_on_first_use_and_other_names_are_missing() -> None:
 
     assert mockserver.__version__ == version("apple-music-mock")
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        mockserver.nothing  # noqa: B018
+        mockserver.nothing  # type: ignore[attr-defined]  # noqa: B018
 
 
 def test_an_in_process_fixture_does_not_import_the_server() -> None:
