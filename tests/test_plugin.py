@@ -14,6 +14,13 @@ import pytest
 pytestmark = pytest.mark.live
 
 
+@pytest.fixture(params=["", "true"], ids=["terminal", "on-ci"])
+def ci(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run below on a terminal and on CI (the CI variable set), where pytest repeats a
+    failure's whole message in its short summary."""
+    monkeypatch.setenv("CI", request.param)
+
+
 @pytest.fixture(autouse=True)
 def asyncio_only(pytester: pytest.Pytester) -> None:
     """Async tests in the runs below use anyio on asyncio (trio may not be installed)."""
@@ -173,11 +180,7 @@ def test_token_fixtures(pytester: pytest.Pytester) -> None:
     pytester.runpytest("-p", "no:cacheprovider", "--apple-music-strict").assert_outcomes(passed=8)
 
 
-@pytest.mark.parametrize("ci", ["", "true"], ids=["terminal", "on-ci"])
-def test_failing_test_shows_the_near_miss_section(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str
-) -> None:
-    monkeypatch.setenv("CI", ci)  # on CI pytest repeats a failure's whole message in its summary
+def test_failing_test_shows_the_near_miss_section(pytester: pytest.Pytester, ci: None) -> None:
     pytester.makepyfile(
         """
         import httpx
@@ -210,11 +213,9 @@ def test_failing_test_shows_the_near_miss_section(
     assert "- apple-music-mock -" not in result.stdout.str()
 
 
-@pytest.mark.parametrize("ci", ["", "true"], ids=["terminal", "on-ci"])
 def test_the_report_appears_once_per_failing_test_with_decoded_queries(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str
+    pytester: pytest.Pytester, ci: None
 ) -> None:
-    monkeypatch.setenv("CI", ci)
     pytester.makepyfile(
         """
         import httpx
@@ -321,11 +322,9 @@ def test_under_xdist_the_header_needs_an_option(pytester: pytest.Pytester) -> No
     configured.stdout.fnmatch_lines(["apple-music-mock: in-process fake*"])
 
 
-@pytest.mark.parametrize("ci", ["", "true"], ids=["terminal", "on-ci"])
 def test_strict_mode_fails_a_passing_test_that_broke_the_contract(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str
+    pytester: pytest.Pytester, ci: None
 ) -> None:
-    monkeypatch.setenv("CI", ci)
     pytester.makepyfile(
         """
         import httpx

@@ -25,11 +25,8 @@ BEHAVIOURS = Path(__file__).parent / "modes" / "behaviours.py"
 #: Tests in the behaviour file, each run through both routes (respx and the server URL).
 EXPECTED = 2 * (1 + 1 + 1 + 6 + 6 + 1 + 1 + 1 + 1 + 1)
 ADMIN_TOKEN = "modes-admin-token-0123456789"
-#: The catalog importer example and its tests, each run through both routes.
+#: The catalog importer and playlist-transfer examples, their tests run through both routes.
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-IMPORTER_TESTS = 16
-#: The playlist-transfer example's tests, each run through both routes.
-TRANSFER_TESTS = 22
 
 
 @dataclass
@@ -69,49 +66,40 @@ def run_behaviours(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", *args)
 
 
-def run_importer(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    pytester.makepyfile(
-        importer=(EXAMPLES / "importer.py").read_text(),
-        test_importer=(EXAMPLES / "test_importer.py").read_text(),
-    )
-    rows = (EXAMPLES / "importer_rows.csv").read_text()
-    (pytester.path / "importer_rows.csv").write_text(rows)
+#: Each example run in the modes: its files (the test file and the modules it imports), the
+#: data it reads, and how many tests it has.
+EXAMPLE_RUNS = {
+    "importer": (("importer", "test_importer"), ("importer_rows.csv",), 16),
+    "transfer": (("importer", "transfer", "test_transfer"), (), 22),
+}
+
+
+def run_example(pytester: pytest.Pytester, name: str, *args: str) -> pytest.RunResult:
+    modules, data, _ = EXAMPLE_RUNS[name]
+    pytester.makepyfile(**{module: (EXAMPLES / f"{module}.py").read_text() for module in modules})
+    for file in data:
+        (pytester.path / file).write_text((EXAMPLES / file).read_text())
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", *args)
 
 
-def run_transfer(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    pytester.makepyfile(
-        importer=(EXAMPLES / "importer.py").read_text(),
-        transfer=(EXAMPLES / "transfer.py").read_text(),
-        test_transfer=(EXAMPLES / "test_transfer.py").read_text(),
-    )
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", *args)
-
-
-def test_the_transfer_in_process_and_per_session_server(pytester: pytest.Pytester) -> None:
-    run_transfer(pytester).assert_outcomes(passed=TRANSFER_TESTS)
-
-
-def test_the_transfer_against_an_external_server(
-    pytester: pytest.Pytester, external: External
+@pytest.mark.parametrize("name", sorted(EXAMPLE_RUNS))
+def test_the_examples_in_process_and_per_session_server(
+    pytester: pytest.Pytester, name: str
 ) -> None:
-    result = run_transfer(
-        pytester, f"--apple-music-url={external.url}", f"--apple-music-admin-token={ADMIN_TOKEN}"
-    )
-    result.assert_outcomes(passed=TRANSFER_TESTS)
+    run_example(pytester, name).assert_outcomes(passed=EXAMPLE_RUNS[name][2])
 
 
-def test_the_importer_in_process_and_per_session_server(pytester: pytest.Pytester) -> None:
-    run_importer(pytester).assert_outcomes(passed=IMPORTER_TESTS)
-
-
-def test_the_importer_against_an_external_server(
-    pytester: pytest.Pytester, external: External
+@pytest.mark.parametrize("name", sorted(EXAMPLE_RUNS))
+def test_the_examples_against_an_external_server(
+    pytester: pytest.Pytester, external: External, name: str
 ) -> None:
-    result = run_importer(
-        pytester, f"--apple-music-url={external.url}", f"--apple-music-admin-token={ADMIN_TOKEN}"
+    result = run_example(
+        pytester,
+        name,
+        f"--apple-music-url={external.url}",
+        f"--apple-music-admin-token={ADMIN_TOKEN}",
     )
-    result.assert_outcomes(passed=IMPORTER_TESTS)
+    result.assert_outcomes(passed=EXAMPLE_RUNS[name][2])
 
 
 def test_in_process_and_per_session_server(pytester: pytest.Pytester) -> None:
